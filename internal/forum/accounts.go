@@ -1,0 +1,271 @@
+package forum
+
+import (
+	"context"
+	"errors"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Account rules.
+const (
+	MinPassword   = 10
+	MaxPassword   = 72 // bcrypt's limit, in bytes
+	LoginLifetime = 14 * 24 * time.Hour
+	bcryptCost    = 11
+)
+
+// dummyHash is compared against when an email is unknown, so that a wrong email costs as
+// long as a wrong password.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("pejl-not-a-password"), bcryptCost)
+
+// NewUser is what an admin asks for (or the bootstrap).
+type NewUser struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Name     string `json:"name"`
+	Role     string `json:"role"`
+}
+
+func normEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
+
+func checkPassword(p string) error {
+	if len(p) < MinPassword || len(p) > MaxPassword {
+		return invalid("password", "The password must be %d to %d characters long.", MinPassword, MaxPassword)
+	}
+	return nil
+}
+
+func (s *Service) buildUser(in NewUser) (User, error) {
+	email := normEmail(in.Email)
+	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || len(email) > 254 {
+		return User{}, invalid("email", "Give a valid email address.")
+	}
+	if err := checkPassword(in.Password); err != nil {
+		return User{}, err
+	}
+	name := strings.TrimSpace(in.Name)
+	if utf8.RuneCountInString(name) > 100 {
+		return User{}, invalid("name", "The name may be at most 100 characters.")
+	}
+	role := in.Role
+	if role == "" {
+		role = RoleFacilitator
+	}
+	if role != RoleFacilitator && role != RoleAdmin {
+		return User{}, invalid("role", "The role must be \"facilitator\" or \"admin\".")
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), bcryptCost)
+	if err != nil {
+		return User{}, Errorf(EInternal, "could not hash the password")
+	}
+	return User{ID: "u" + NewID(8), Email: email, Name: name, Role: role, PasswordHash: string(hash), CreatedAt: s.now()}, nil
+}
+
+// CreateUser makes an account; only an admin may.
+func (s *Service) CreateUser(ctx context.Context, actor *User, in NewUser) (*User, error) {
+	if actor == nil {
+		return nil, Errorf(EUnauthenticated, "Log in first.")
+	}
+	if !actor.IsAdmin() {
+		return nil, Errorf(EForbidden, "Only an admin may create accounts.")
+	}
+	u, err := s.buildUser(in)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.e.CreateUser(ctx, u); errors.Is(err, ErrConflict) {
+		return nil, Errorf(EConflict, "An account with the email %q exists already.", u.Email)
+	} else if err != nil {
+		return nil, engineErr(err)
+	}
+	return &u, nil
+}
+
+// Users lists every account (admin only).
+func (s *Service) Users(ctx context.Context, actor *User) ([]User, error) {
+	if !actor.IsAdmin() {
+		return nil, Errorf(EForbidden, "Only an admin may list accounts.")
+	}
+	us, err := s.e.Users(ctx)
+	return us, engineErr(err)
+}
+
+// EnsureAdmin makes sure an admin account with this email and password exists: created if
+// missing, its password and role set if not. Safe to run on every start of every instance.
+func (s *Service) EnsureAdmin(ctx context.Context, email, password string) error {
+	u, err := s.e.UserByEmail(ctx, normEmail(email))
+	if errors.Is(err, ErrNotFound) {
+		nu, err := s.buildUser(NewUser{Email: email, Password: password, Name: "Admin", Role: RoleAdmin})
+		if err != nil {
+			return err
+		}
+		err = s.e.CreateUser(ctx, nu)
+		if errors.Is(err, ErrConflict) { // another instance won the race
+			return nil
+		}
+		return engineErr(err)
+	}
+	if err != nil {
+		return engineErr(err)
+	}
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) == nil && u.Role == RoleAdmin {
+		return nil
+	}
+	if err := checkPassword(password); err != nil {
+		return err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	if err != nil {
+		return Errorf(EInternal, "could not hash the password")
+	}
+	u.PasswordHash, u.Role = string(hash), RoleAdmin
+	return engineErr(s.e.UpdateUser(ctx, *u))
+}
+
+// HasAdmin reports whether any admin account exists.
+func (s *Service) HasAdmin(ctx context.Context) (bool, error) {
+	us, err := s.e.Users(ctx)
+	if err != nil {
+		return false, engineErr(err)
+	}
+	for _, u := range us {
+		if u.Role == RoleAdmin {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (s *Service) limited(ctx context.Context, key string, rate int, period time.Duration, burst int, msg string) error {
+	ok, retry, err := s.e.Allow(ctx, key, rate, period, burst)
+	if err != nil {
+		return engineErr(err)
+	}
+	if !ok {
+		e := Errorf(ERateLimited, "%s", msg)
+		e.RetryAfter = max(1, int((retry+time.Second-1)/time.Second))
+		return e
+	}
+	return nil
+}
+
+// Login checks an email and password and starts a login. It returns the user and the
+// secret for the cookie. Failures are limited per account and per client address.
+func (s *Service) Login(ctx context.Context, email, password, clientAddr string) (*User, string, error) {
+	email = normEmail(email)
+	const msg = "Too many failed logins. Wait a few minutes and try again."
+	// Check the limits before the slow hash, without spending on success.
+	for _, key := range []string{"login-fail-acct:" + email, "login-fail-addr:" + clientAddr} {
+		if err := s.peekFailures(ctx, key, msg); err != nil {
+			return nil, "", err
+		}
+	}
+	u, err := s.e.UserByEmail(ctx, email)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, "", engineErr(err)
+	}
+	hash := dummyHash
+	if u != nil {
+		hash = []byte(u.PasswordHash)
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || u == nil {
+		for _, key := range []string{"login-fail-acct:" + email, "login-fail-addr:" + clientAddr} {
+			if err := s.limited(ctx, key, 10, 15*time.Minute, 10, msg); err != nil {
+				return nil, "", err
+			}
+		}
+		return nil, "", Errorf(EInvalidCredentials, "The email or the password is wrong.")
+	}
+	secret := NewSecret()
+	if err := s.e.CreateLogin(ctx, Login{Hash: HashSecret(secret), UserID: u.ID, ExpiresAt: s.now().Add(LoginLifetime)}); err != nil {
+		return nil, "", engineErr(err)
+	}
+	return u, secret, nil
+}
+
+// peekFailures refuses when the key's failure budget is spent. It spends from a separate,
+// larger budget, so that it only trips after the failure limit did.
+func (s *Service) peekFailures(ctx context.Context, key, msg string) error {
+	return s.limited(ctx, "peek:"+key, 20, 15*time.Minute, 20, msg)
+}
+
+// Logout ends a login.
+func (s *Service) Logout(ctx context.Context, secret string) error {
+	return engineErr(s.e.DeleteLogin(ctx, HashSecret(secret)))
+}
+
+// UserByLogin returns the user behind a login cookie, or EUnauthenticated.
+func (s *Service) UserByLogin(ctx context.Context, secret string) (*User, error) {
+	unauth := Errorf(EUnauthenticated, "Log in first.")
+	if secret == "" || len(secret) > 128 {
+		return nil, unauth
+	}
+	l, err := s.e.LoginByHash(ctx, HashSecret(secret))
+	if errors.Is(err, ErrNotFound) || (err == nil && !l.ExpiresAt.After(s.now())) {
+		return nil, unauth
+	}
+	if err != nil {
+		return nil, engineErr(err)
+	}
+	return s.userOrUnauth(ctx, l.UserID)
+}
+
+// UserByToken returns the user behind an API token, or EUnauthenticated.
+func (s *Service) UserByToken(ctx context.Context, token string) (*User, error) {
+	if token == "" || len(token) > 128 {
+		return nil, Errorf(EUnauthenticated, "The token is not valid.")
+	}
+	t, err := s.e.TokenByHash(ctx, HashSecret(token))
+	if errors.Is(err, ErrNotFound) {
+		return nil, Errorf(EUnauthenticated, "The token is not valid.")
+	}
+	if err != nil {
+		return nil, engineErr(err)
+	}
+	return s.userOrUnauth(ctx, t.UserID)
+}
+
+func (s *Service) userOrUnauth(ctx context.Context, id string) (*User, error) {
+	u, err := s.e.User(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, Errorf(EUnauthenticated, "Log in first.")
+	}
+	return u, engineErr(err)
+}
+
+// CreateToken makes an API token for the actor and returns it (shown once) and its record.
+func (s *Service) CreateToken(ctx context.Context, actor *User, name string) (string, *Token, error) {
+	if actor == nil {
+		return "", nil, Errorf(EUnauthenticated, "Log in first.")
+	}
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > 100 {
+		return "", nil, invalid("name", "Give the token a name of 1–100 characters.")
+	}
+	secret := "pejl_" + NewSecret()
+	t := Token{ID: "t" + NewID(8), UserID: actor.ID, Name: name, Hash: HashSecret(secret), CreatedAt: s.now()}
+	if err := s.e.CreateToken(ctx, t); err != nil {
+		return "", nil, engineErr(err)
+	}
+	return secret, &t, nil
+}
+
+// Tokens lists the actor's tokens.
+func (s *Service) Tokens(ctx context.Context, actor *User) ([]Token, error) {
+	ts, err := s.e.Tokens(ctx, actor.ID)
+	return ts, engineErr(err)
+}
+
+// DeleteToken revokes one of the actor's tokens.
+func (s *Service) DeleteToken(ctx context.Context, actor *User, id string) error {
+	err := s.e.DeleteToken(ctx, actor.ID, id)
+	if errors.Is(err, ErrNotFound) {
+		return Errorf(ENotFound, "There is no token %q.", id)
+	}
+	return engineErr(err)
+}

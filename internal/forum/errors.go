@@ -1,0 +1,85 @@
+package forum
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes, transport-neutral. Each edge maps them once: httpapi to an HTTP status,
+// live to a socket error or close code. The names are the spec's.
+const (
+	EBadRequest         = "bad_request"
+	EInvalidCredentials = "invalid_credentials"
+	EUnauthenticated    = "unauthenticated"
+	EForbidden          = "forbidden"
+	ENotFound           = "not_found"
+	EUnknownCode        = "unknown_code"
+	EInvalidCharter     = "invalid_charter"
+	EConflict           = "conflict"
+	ERateLimited        = "rate_limited"
+	ETooLarge           = "too_large"
+	EUnavailable        = "unavailable"
+	EInternal           = "internal"
+
+	// Socket-level codes.
+	EBadMessage      = "bad_message"
+	EUnknownActivity = "unknown_activity"
+	EActivityClosed  = "activity_closed"
+	EInvalidValue    = "invalid_value"
+	ESessionEnded    = "session_ended"
+)
+
+// Detail is one itemised problem, e.g. a charter line.
+type Detail struct {
+	Line    int    `json:"line,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+// Error is a domain error: a code from the list above, a sentence a person can act on,
+// and optional details.
+type Error struct {
+	Code    string
+	Message string
+	Details []Detail
+	// RetryAfter is set with ERateLimited: how long to wait, in seconds (at least 1).
+	RetryAfter int
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+
+// Errorf makes a domain error.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of a domain error, EInternal for anything else, "" for nil.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EInternal
+}
+
+// ErrorMessage returns the human message of a domain error, or a generic one.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Something went wrong on our side. Please try again."
+}
+
+// Sentinel errors engines return; the Service turns them into domain errors.
+var (
+	// ErrNotFound: the record does not exist (or no longer exists).
+	ErrNotFound = &Error{Code: ENotFound, Message: "Not found."}
+	// ErrConflict: a uniqueness or compare-and-swap check failed.
+	ErrConflict = &Error{Code: EConflict, Message: "It was changed or exists already."}
+	// ErrUnavailable: the engine cannot be reached; the caller may retry later.
+	ErrUnavailable = &Error{Code: EUnavailable, Message: "The server cannot reach its storage right now. Please try again in a moment."}
+)

@@ -1,0 +1,207 @@
+// Package forum is Pejl's domain: sessions that walk a room through a charter, the
+// activities people vote and comment in, participants, results, and facilitator accounts.
+// Every rule lives here, once, in Service; engines (memstore, redisstore) only store, behind
+// the contracts in store.go.
+package forum
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// SessionState is where a session is in its life.
+type SessionState string
+
+// Session states: lobby → live → ended.
+const (
+	StateLobby SessionState = "lobby"
+	StateLive  SessionState = "live"
+	StateEnded SessionState = "ended"
+)
+
+// Activity kinds.
+const (
+	KindScale    = "scale"
+	KindChoice   = "choice"
+	KindRank     = "rank"
+	KindWords    = "words"
+	KindComments = "comments"
+)
+
+// Activity voting and results states.
+const (
+	ActivityOpen   = "open"
+	ActivityClosed = "closed"
+	ResultsHidden  = "hidden"
+	ResultsShown   = "shown"
+)
+
+// Group is a named part of the room (for example "Leder", "Medarbejder").
+type Group struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
+}
+
+// Option is one choice of a choice or rank activity.
+type Option struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
+}
+
+// Activity is something participants answer: a scale over statements, a choice, a
+// ranking, words, or comments.
+type Activity struct {
+	ID         string   `json:"id"`
+	Kind       string   `json:"kind"`
+	Section    string   `json:"section"`
+	Prompt     string   `json:"prompt"`
+	Statements []string `json:"statements,omitempty"`
+	Min        int      `json:"min,omitempty"`
+	Max        int      `json:"max,omitempty"`
+	Labels     []string `json:"labels,omitempty"`
+	Options    []Option `json:"options,omitempty"`
+	MaxChoices int      `json:"max_choices,omitempty"`
+	K          int      `json:"k,omitempty"`
+	State      string   `json:"state"`
+	Results    string   `json:"results"`
+}
+
+// Session is one workshop run through one charter.
+type Session struct {
+	ID                 string       `json:"id"`
+	Code               string       `json:"code"`
+	Title              string       `json:"title"`
+	CharterID          string       `json:"charter_id"`
+	Language           string       `json:"language"`
+	Owner              string       `json:"owner"`
+	State              SessionState `json:"state"`
+	CurrentSection     string       `json:"current_section,omitempty"`
+	Groups             []Group      `json:"groups"`
+	AnonymityThreshold int          `json:"anonymity_threshold"`
+	CreatedAt          time.Time    `json:"created_at"`
+	EndedAt            *time.Time   `json:"ended_at,omitempty"`
+	Activities         []Activity   `json:"activities"`
+	// Rev is the session document's revision, for compare-and-swap; engines set it.
+	Rev int64 `json:"rev"`
+}
+
+// Activity returns the activity with that id.
+func (s *Session) Activity(id string) (*Activity, bool) {
+	for i := range s.Activities {
+		if s.Activities[i].ID == id {
+			return &s.Activities[i], true
+		}
+	}
+	return nil, false
+}
+
+// Group returns the group with that id.
+func (s *Session) Group(id string) (Group, bool) {
+	for _, g := range s.Groups {
+		if g.ID == id {
+			return g, true
+		}
+	}
+	return Group{}, false
+}
+
+// OpenActivities lists the ids of activities that accept votes now (none once ended).
+func (s *Session) OpenActivities() []string {
+	if s.State == StateEnded {
+		return nil
+	}
+	var ids []string
+	for _, a := range s.Activities {
+		if a.State == ActivityOpen {
+			ids = append(ids, a.ID)
+		}
+	}
+	return ids
+}
+
+// Participant is one person in one session. ID is a pseudonym, stable within the session,
+// used in exports; the resume token is never stored, only its hash.
+type Participant struct {
+	ID        string    `json:"id"`
+	TokenHash string    `json:"token_hash"`
+	Name      string    `json:"name,omitempty"`
+	Group     string    `json:"group,omitempty"`
+	JoinedAt  time.Time `json:"joined_at"`
+}
+
+// Vote is a participant's current answer to an activity (per statement for scale).
+type Vote struct {
+	Participant string          `json:"participant"`
+	Group       string          `json:"group,omitempty"`
+	Activity    string          `json:"activity"`
+	Statement   string          `json:"statement,omitempty"`
+	Value       json.RawMessage `json:"value"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+	// Contrib is what this vote adds to its activity's tally; kept with the vote so that
+	// the engine can take it back when the vote is replaced.
+	Contrib []Delta `json:"contrib"`
+}
+
+// Delta adds N to one tally field.
+type Delta struct {
+	Field string `json:"f"`
+	N     int64  `json:"n"`
+}
+
+// Comment is a participant's comment, possibly about one statement.
+type Comment struct {
+	ID          string    `json:"id"`
+	Activity    string    `json:"activity"`
+	Statement   string    `json:"statement,omitempty"`
+	Participant string    `json:"participant"`
+	Group       string    `json:"group,omitempty"`
+	Text        string    `json:"text"`
+	Upvotes     int64     `json:"upvotes"`
+	Hidden      bool      `json:"hidden"`
+	Starred     bool      `json:"starred"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Role of a facilitator account.
+const (
+	RoleAdmin       = "admin"
+	RoleFacilitator = "facilitator"
+)
+
+// User is a facilitator or admin account.
+type User struct {
+	ID           string    `json:"id"`
+	Email        string    `json:"email"`
+	Name         string    `json:"name"`
+	Role         string    `json:"role"`
+	PasswordHash string    `json:"password_hash"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// IsAdmin reports whether the user may see and do everything.
+func (u *User) IsAdmin() bool { return u != nil && u.Role == RoleAdmin }
+
+// Token is an API token; only its hash is stored.
+type Token struct {
+	ID        string    `json:"id"`
+	UserID    string    `json:"user_id"`
+	Name      string    `json:"name"`
+	Hash      string    `json:"hash"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Login is a browser login session behind a cookie; only the cookie value's hash is stored.
+type Login struct {
+	Hash      string    `json:"hash"`
+	UserID    string    `json:"user_id"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// StoredCharter is an imported charter as an engine keeps it: its Markdown source (the
+// charter is parsed again on load) and its owner.
+type StoredCharter struct {
+	ID        string    `json:"id"`
+	Owner     string    `json:"owner"`
+	Source    string    `json:"source"`
+	CreatedAt time.Time `json:"created_at"`
+}

@@ -1,0 +1,462 @@
+package forum
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxClientID is the longest message id a client may choose.
+const MaxClientID = 64
+
+// JoinLookup finds the session a code belongs to, for a phone about to join. Unknown and
+// ended sessions are EUnknownCode. Guessing is limited per client address: every failed
+// lookup counts, and past the limit the answer is ERateLimited even for a right code.
+func (s *Service) JoinLookup(ctx context.Context, code, clientAddr string) (*Session, error) {
+	key := "join-fail:" + clientAddr
+	sess, err := s.lookupCode(ctx, code)
+	if err == nil {
+		return sess, nil
+	}
+	if ErrorCode(err) != EUnknownCode {
+		return nil, err
+	}
+	ok, retry, lerr := s.e.Allow(ctx, key, 20, time.Minute, 20)
+	if lerr != nil {
+		return nil, engineErr(lerr)
+	}
+	if !ok {
+		e := Errorf(ERateLimited, "Too many wrong codes from your network. Wait a little and try again.")
+		e.RetryAfter = max(1, int(retry.Round(time.Second)/time.Second))
+		return nil, e
+	}
+	return nil, err
+}
+
+func (s *Service) lookupCode(ctx context.Context, code string) (*Session, error) {
+	unknown := Errorf(EUnknownCode, "There is no session with the code %q. Check the code on the screen and try again.", code)
+	if len(code) < 6 || len(code) > 12 || strings.Trim(code, "0123456789") != "" {
+		return nil, unknown
+	}
+	id, err := s.e.SessionIDByCode(ctx, code)
+	if errors.Is(err, ErrNotFound) {
+		return nil, unknown
+	}
+	if err != nil {
+		return nil, engineErr(err)
+	}
+	sess, err := s.e.Session(ctx, id)
+	if errors.Is(err, ErrNotFound) || (err == nil && sess.State == StateEnded) {
+		return nil, unknown
+	}
+	return sess, engineErr(err)
+}
+
+// SessionIDByCode resolves a code for a participant's socket without the guessing limit
+// (the socket is opened only after a lookup). Ended sessions resolve too, so that a
+// returning phone sees the thank-you and the results.
+func (s *Service) SessionIDByCode(ctx context.Context, code string) (string, error) {
+	id, err := s.e.SessionIDByCode(ctx, code)
+	if errors.Is(err, ErrNotFound) {
+		return "", Errorf(EUnknownCode, "There is no session with the code %q.", code)
+	}
+	return id, engineErr(err)
+}
+
+// Hello identifies a participant: the resume token brings back the same participant; an
+// unknown or forged token, or none, makes a new one. It returns the participant and the
+// token to keep (a fresh one for a new participant).
+func (s *Service) Hello(ctx context.Context, sess *Session, token, name, group string) (*Participant, string, error) {
+	if token != "" && len(token) <= 128 {
+		p, err := s.e.ParticipantByToken(ctx, sess.ID, HashSecret(token))
+		if err == nil {
+			return p, token, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return nil, "", engineErr(err)
+		}
+	}
+	if sess.State == StateEnded {
+		return nil, "", Errorf(ESessionEnded, "The session has ended. Thank you for taking part!")
+	}
+	name = strings.TrimSpace(name)
+	if utf8.RuneCountInString(name) > MaxNameRunes || !utf8.ValidString(name) {
+		return nil, "", Errorf(EInvalidValue, "A name may be at most %d characters.", MaxNameRunes)
+	}
+	if group != "" {
+		if _, ok := sess.Group(group); !ok {
+			return nil, "", Errorf(EInvalidValue, "There is no group %q in this session; choose one of the session's groups.", group)
+		}
+	}
+	token = NewSecret()
+	p := Participant{ID: "p" + NewID(6), TokenHash: HashSecret(token), Name: name, Group: group, JoinedAt: s.now()}
+	if err := s.e.AddParticipant(ctx, sess.ID, p); err != nil {
+		return nil, "", engineErr(err)
+	}
+	return &p, token, nil
+}
+
+// activity returns an activity's definition from the per-session cache, loading the
+// session on a miss. Definitions never change once made; only state does, and the engine
+// checks that atomically.
+func (s *Service) activity(ctx context.Context, sessionID, activityID string) (*Activity, error) {
+	s.actMu.RLock()
+	a, ok := s.acts[sessionID][activityID]
+	s.actMu.RUnlock()
+	if ok {
+		return &a, nil
+	}
+	sess, err := s.SessionByID(ctx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	s.actMu.Lock()
+	m := s.acts[sessionID]
+	if m == nil {
+		m = map[string]Activity{}
+		s.acts[sessionID] = m
+	}
+	for _, a := range sess.Activities {
+		m[a.ID] = a
+	}
+	s.actMu.Unlock()
+	for _, a := range sess.Activities {
+		if a.ID == activityID {
+			return &a, nil
+		}
+	}
+	return nil, Errorf(EUnknownActivity, "There is no activity %q in this session.", activityID)
+}
+
+// checkClientID validates a message id.
+func checkClientID(id string) error {
+	if id == "" || len(id) > MaxClientID {
+		return Errorf(EBadMessage, "Every message that changes something needs an \"id\" of 1–%d characters.", MaxClientID)
+	}
+	return nil
+}
+
+// VoteIn is a participant's vote as it arrives.
+type VoteIn struct {
+	ClientID  string
+	Activity  string
+	Statement string
+	Value     json.RawMessage
+}
+
+// Vote validates and stores a vote, waiting until the engine holds it durably. A repeated
+// client id is acknowledged (nil error) and changes nothing. It returns the session version.
+func (s *Service) Vote(ctx context.Context, sessionID string, p *Participant, in VoteIn) (int64, error) {
+	if err := checkClientID(in.ClientID); err != nil {
+		return 0, err
+	}
+	v, err := s.buildVote(ctx, sessionID, p, in)
+	if err != nil {
+		// A message whose id was accepted before is acknowledged whatever it says now.
+		if seen, serr := s.e.SeenClientID(ctx, sessionID, p.ID, in.ClientID); serr == nil && seen {
+			return 0, nil
+		}
+		return 0, err
+	}
+	res, err := s.submit(ctx, sessionID, VoteOp{ClientID: in.ClientID, Vote: v})
+	if err != nil {
+		return 0, err
+	}
+	switch res.Status {
+	case VoteClosed:
+		sess, err := s.SessionByID(ctx, sessionID)
+		if err == nil && sess.State == StateEnded {
+			return 0, Errorf(ESessionEnded, "The session has ended; votes are no longer taken.")
+		}
+		return 0, Errorf(EActivityClosed, "Voting on this activity is closed.")
+	default:
+		return res.Version, nil
+	}
+}
+
+func (s *Service) buildVote(ctx context.Context, sessionID string, p *Participant, in VoteIn) (Vote, error) {
+	a, err := s.activity(ctx, sessionID, in.Activity)
+	if err != nil {
+		return Vote{}, err
+	}
+	value, contrib, err := ValueOf(a, in.Statement, in.Value)
+	if err != nil {
+		return Vote{}, err
+	}
+	if p.Group != "" {
+		n := len(contrib)
+		for _, d := range contrib[:n] {
+			contrib = append(contrib, Delta{Field: "g/" + p.Group + "/" + d.Field, N: d.N})
+		}
+	}
+	st := ""
+	if a.Kind == KindScale {
+		st = in.Statement
+	}
+	return Vote{Participant: p.ID, Group: p.Group, Activity: a.ID, Statement: st, Value: value,
+		UpdatedAt: s.now(), Contrib: contrib}, nil
+}
+
+func badValue(format string, args ...any) error { return Errorf(EInvalidValue, format, args...) }
+
+// ValueOf checks a vote's value against the activity's rules and returns the value in
+// normal form and what it adds to the tally. Tally fields: scale "s/<statement>/<value>"
+// and "s/<statement>/n"; choice "o/<option>" and "n"; rank "p/<item>" (Borda points) and
+// "n"; words "w/<word>" and "n".
+func ValueOf(a *Activity, statement string, raw json.RawMessage) (json.RawMessage, []Delta, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return nil, nil, badValue("The vote needs a \"value\".")
+	}
+	switch a.Kind {
+	case KindScale:
+		if !contains(a.Statements, statement) {
+			return nil, nil, badValue("Name one of the activity's statements (\"statement\").")
+		}
+		var f float64
+		if err := json.Unmarshal(raw, &f); err != nil || f != float64(int(f)) || int(f) < a.Min || int(f) > a.Max {
+			return nil, nil, badValue("The value must be a whole number from %d to %d.", a.Min, a.Max)
+		}
+		v := int(f)
+		return json.RawMessage(strconv.Itoa(v)), []Delta{
+			{Field: "s/" + statement + "/" + strconv.Itoa(v), N: 1},
+			{Field: "s/" + statement + "/n", N: 1},
+		}, nil
+	case KindChoice:
+		var ids []string
+		if err := json.Unmarshal(raw, &ids); err != nil || len(ids) < 1 || len(ids) > a.MaxChoices {
+			return nil, nil, badValue("The value must be a list of 1 to %d option ids.", a.MaxChoices)
+		}
+		if dupOrUnknown(ids, optionIDs(a)) {
+			return nil, nil, badValue("Choose each option at most once, from the activity's options.")
+		}
+		d := []Delta{{Field: "n", N: 1}}
+		for _, id := range ids {
+			d = append(d, Delta{Field: "o/" + id, N: 1})
+		}
+		out, _ := json.Marshal(ids)
+		return out, d, nil
+	case KindRank:
+		var ids []string
+		if err := json.Unmarshal(raw, &ids); err != nil || len(ids) < 1 || len(ids) > a.K {
+			return nil, nil, badValue("The value must be a list of 1 to %d items, best first.", a.K)
+		}
+		items := a.Statements
+		if len(a.Options) > 0 {
+			items = optionIDs(a)
+		}
+		if dupOrUnknown(ids, items) {
+			return nil, nil, badValue("Rank each item at most once, from the activity's items.")
+		}
+		d := []Delta{{Field: "n", N: 1}}
+		for i, id := range ids {
+			d = append(d, Delta{Field: "p/" + id, N: int64(a.K - i)})
+		}
+		out, _ := json.Marshal(ids)
+		return out, d, nil
+	case KindWords:
+		var words []string
+		if err := json.Unmarshal(raw, &words); err != nil || len(words) < 1 || len(words) > MaxWords {
+			return nil, nil, badValue("The value must be a list of 1 to %d words.", MaxWords)
+		}
+		seen := map[string]bool{}
+		var norm []string
+		for _, w := range words {
+			w = NormalizeWord(w)
+			if w == "" || utf8.RuneCountInString(w) > MaxWordRunes {
+				return nil, nil, badValue("Each word must have 1 to %d letters.", MaxWordRunes)
+			}
+			if !seen[w] {
+				seen[w] = true
+				norm = append(norm, w)
+			}
+		}
+		d := []Delta{{Field: "n", N: 1}}
+		for _, w := range norm {
+			d = append(d, Delta{Field: "w/" + w, N: 1})
+		}
+		out, _ := json.Marshal(norm)
+		return out, d, nil
+	case KindComments:
+		return nil, nil, badValue("This activity takes comments, not votes: send a \"comment\".")
+	}
+	return nil, nil, badValue("This activity takes no votes.")
+}
+
+// NormalizeWord case-folds a word and collapses its inner spaces.
+func NormalizeWord(w string) string {
+	w = strings.ToLower(strings.Join(strings.Fields(w), " "))
+	return strings.TrimFunc(w, func(r rune) bool { return unicode.IsPunct(r) || unicode.IsControl(r) })
+}
+
+func optionIDs(a *Activity) []string {
+	ids := make([]string, len(a.Options))
+	for i, o := range a.Options {
+		ids[i] = o.ID
+	}
+	return ids
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func dupOrUnknown(ids, allowed []string) bool {
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id] || !contains(allowed, id) {
+			return true
+		}
+		seen[id] = true
+	}
+	return false
+}
+
+// CommentIn is a participant's comment as it arrives.
+type CommentIn struct {
+	ClientID  string
+	Activity  string
+	Statement string
+	Text      string
+}
+
+// AddComment validates and stores a comment. For a repeated client id it returns
+// (nil, nil): acknowledged, nothing changed.
+func (s *Service) AddComment(ctx context.Context, sessionID string, p *Participant, in CommentIn) (*Comment, error) {
+	if err := checkClientID(in.ClientID); err != nil {
+		return nil, err
+	}
+	c, err := s.buildComment(ctx, sessionID, p, in)
+	if err != nil {
+		if seen, serr := s.e.SeenClientID(ctx, sessionID, p.ID, in.ClientID); serr == nil && seen {
+			return nil, nil
+		}
+		return nil, err
+	}
+	dup, v, err := s.e.AddComment(ctx, sessionID, in.ClientID, c)
+	if err != nil {
+		return nil, engineErr(err)
+	}
+	if dup {
+		return nil, nil
+	}
+	_ = s.e.Publish(ctx, Event{Kind: EventComment, Session: sessionID, Version: v, Comment: c.ID})
+	return &c, nil
+}
+
+func (s *Service) buildComment(ctx context.Context, sessionID string, p *Participant, in CommentIn) (Comment, error) {
+	a, err := s.activity(ctx, sessionID, in.Activity)
+	if err != nil {
+		return Comment{}, err
+	}
+	if a.Kind != KindComments {
+		return Comment{}, badValue("Comments go to a comments activity.")
+	}
+	text := strings.TrimSpace(in.Text)
+	if n := utf8.RuneCountInString(text); n < 1 || n > MaxCommentRunes || !utf8.ValidString(text) {
+		return Comment{}, badValue("A comment must have 1 to %d characters.", MaxCommentRunes)
+	}
+	if in.Statement != "" {
+		sess, err := s.SessionByID(ctx, sessionID)
+		if err != nil {
+			return Comment{}, err
+		}
+		ch, err := s.Charter(ctx, sess.CharterID)
+		if err != nil {
+			return Comment{}, err
+		}
+		if _, sec, ok := ch.Statement(in.Statement); !ok || sec.ID != a.Section {
+			return Comment{}, badValue("The statement %q is not in this section.", in.Statement)
+		}
+	}
+	sess, err := s.SessionByID(ctx, sessionID)
+	if err != nil {
+		return Comment{}, err
+	}
+	if sess.State == StateEnded {
+		return Comment{}, Errorf(ESessionEnded, "The session has ended; comments are no longer taken.")
+	}
+	if cur, _ := sess.Activity(a.ID); cur == nil || cur.State != ActivityOpen {
+		return Comment{}, Errorf(EActivityClosed, "Comments on this activity are closed.")
+	}
+	return Comment{ID: "c" + NewID(8), Activity: a.ID, Statement: in.Statement, Participant: p.ID,
+		Group: p.Group, Text: text, CreatedAt: s.now()}, nil
+}
+
+// Upvote records a participant's agreement with a comment (once per comment). A repeated
+// client id or a second upvote of the same comment is acknowledged and changes nothing.
+func (s *Service) Upvote(ctx context.Context, sessionID string, p *Participant, clientID, commentID string) (*Comment, error) {
+	if err := checkClientID(clientID); err != nil {
+		return nil, err
+	}
+	c, changed, err := s.e.Upvote(ctx, sessionID, p.ID, commentID, clientID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, badValue("There is no comment %q.", commentID)
+	}
+	if err != nil {
+		return nil, engineErr(err)
+	}
+	if changed {
+		_, v, _ := s.e.Version(ctx, sessionID)
+		_ = s.e.Publish(ctx, Event{Kind: EventComment, Session: sessionID, Version: v, Comment: c.ID})
+	}
+	return c, nil
+}
+
+// Mine is a participant's own current votes and comments.
+type Mine struct {
+	Votes    []MineVote    `json:"votes"`
+	Comments []MineComment `json:"comments"`
+	Upvoted  []string      `json:"upvoted"`
+}
+
+// MineVote is one of a participant's votes.
+type MineVote struct {
+	Activity  string          `json:"activity"`
+	Statement string          `json:"statement,omitempty"`
+	Value     json.RawMessage `json:"value"`
+}
+
+// MineComment is one of a participant's comments.
+type MineComment struct {
+	ID        string `json:"id"`
+	Activity  string `json:"activity"`
+	Statement string `json:"statement,omitempty"`
+	Text      string `json:"text"`
+}
+
+// Mine returns the participant's votes and comments.
+func (s *Service) Mine(ctx context.Context, sessionID, participantID string) (*Mine, error) {
+	votes, err := s.e.ParticipantVotes(ctx, sessionID, participantID)
+	if err != nil {
+		return nil, engineErr(err)
+	}
+	m := &Mine{Votes: []MineVote{}, Comments: []MineComment{}, Upvoted: []string{}}
+	for _, v := range votes {
+		m.Votes = append(m.Votes, MineVote{Activity: v.Activity, Statement: v.Statement, Value: v.Value})
+	}
+	cs, err := s.e.ParticipantComments(ctx, sessionID, participantID)
+	if err != nil {
+		return nil, engineErr(err)
+	}
+	for _, c := range cs {
+		m.Comments = append(m.Comments, MineComment{ID: c.ID, Activity: c.Activity, Statement: c.Statement, Text: c.Text})
+	}
+	up, err := s.e.Upvoted(ctx, sessionID, participantID)
+	if err != nil {
+		return nil, engineErr(err)
+	}
+	m.Upvoted = append(m.Upvoted, up...)
+	return m, nil
+}

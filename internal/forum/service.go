@@ -1,0 +1,222 @@
+package forum
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"math/big"
+	"strings"
+	"sync"
+	"time"
+
+	"pejl/internal/charter"
+)
+
+// Config is what the Service needs to know about its surroundings.
+type Config struct {
+	// PublicURL is the base URL phones use, e.g. "https://pejl.example.dk" (no slash at the end).
+	PublicURL string
+	// Retention is how long a session is kept after it was created. Default 4320h (180 days).
+	Retention time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Logger; default slog.Default().
+	Logger *slog.Logger
+	// BatchWindow is how long the vote batcher waits to gather votes for one engine write.
+	// Default 2ms.
+	BatchWindow time.Duration
+}
+
+// Service holds every rule of Pejl. It is safe for concurrent use.
+type Service struct {
+	e   Engine
+	cfg Config
+	log *slog.Logger
+
+	chMu     sync.Mutex
+	charters map[string]*charter.Charter // parsed imported charters (immutable)
+
+	actMu sync.RWMutex
+	acts  map[string]map[string]Activity // session → activity id → definition (immutable parts)
+
+	batchMu  sync.Mutex
+	batchers map[string]*batcher
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// NewService makes a Service over an engine.
+func NewService(e Engine, cfg Config) *Service {
+	if cfg.Retention == 0 {
+		cfg.Retention = 4320 * time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.BatchWindow == 0 {
+		cfg.BatchWindow = 2 * time.Millisecond
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	return &Service{
+		e: e, cfg: cfg, log: cfg.Logger,
+		charters: map[string]*charter.Charter{},
+		acts:     map[string]map[string]Activity{},
+		batchers: map[string]*batcher{},
+		stop:     make(chan struct{}),
+	}
+}
+
+// Engine returns the engine, for the transports that subscribe to events.
+func (s *Service) Engine() Engine { return s.e }
+
+// Config returns the service's configuration (with defaults filled in).
+func (s *Service) Config() Config { return s.cfg }
+
+// Close stops the vote batchers after flushing what they hold.
+func (s *Service) Close() {
+	select {
+	case <-s.stop:
+		return
+	default:
+	}
+	close(s.stop)
+	s.wg.Wait()
+}
+
+// now is the service clock, in UTC, truncated to milliseconds so that it survives JSON.
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
+
+// ---- identifiers and secrets ----
+
+var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// NewID returns a random identifier of n bytes of entropy, lower-case base32.
+func NewID(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return strings.ToLower(b32.EncodeToString(b))
+}
+
+// NewSecret returns a random secret (for tokens and cookies) with 32 bytes of entropy.
+func NewSecret() string { return NewID(32) }
+
+// HashSecret returns the hex SHA-256 of a high-entropy secret (tokens, cookies, resume
+// tokens). Passwords use bcrypt instead.
+func HashSecret(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
+}
+
+func newCode(digits int) string {
+	max := big.NewInt(1)
+	for range digits {
+		max.Mul(max, big.NewInt(10))
+	}
+	n, _ := rand.Int(rand.Reader, max)
+	s := n.String()
+	return strings.Repeat("0", digits-len(s)) + s
+}
+
+// ---- charters ----
+
+// Charter returns a built-in or imported charter.
+func (s *Service) Charter(ctx context.Context, id string) (*charter.Charter, error) {
+	if c, ok := charter.BuiltinByID(id); ok {
+		return c, nil
+	}
+	s.chMu.Lock()
+	c, ok := s.charters[id]
+	s.chMu.Unlock()
+	if ok {
+		return c, nil
+	}
+	sc, err := s.e.Charter(ctx, id)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, Errorf(ENotFound, "There is no charter with the id %q.", id)
+		}
+		return nil, engineErr(err)
+	}
+	c, err = charter.Parse([]byte(sc.Source))
+	if err != nil {
+		return nil, Errorf(EInternal, "The stored charter %q no longer parses.", id)
+	}
+	s.chMu.Lock()
+	s.charters[id] = c
+	s.chMu.Unlock()
+	return c, nil
+}
+
+// Charters lists the built-in charters and every imported one.
+func (s *Service) Charters(ctx context.Context) ([]*charter.Charter, error) {
+	out := append([]*charter.Charter(nil), charter.Builtin()...)
+	stored, err := s.e.Charters(ctx)
+	if err != nil {
+		return nil, engineErr(err)
+	}
+	for _, sc := range stored {
+		c, err := s.Charter(ctx, sc.ID)
+		if err != nil {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// ImportCharter parses Markdown and stores the charter. Invalid Markdown is EInvalidCharter
+// with one detail per problem; a body over charter.MaxSize is ETooLarge.
+func (s *Service) ImportCharter(ctx context.Context, actor *User, src []byte) (*charter.Charter, error) {
+	if actor == nil {
+		return nil, Errorf(EUnauthenticated, "Log in first.")
+	}
+	if len(src) > charter.MaxSize {
+		return nil, Errorf(ETooLarge, "A charter may be at most 1 MiB.")
+	}
+	c, err := charter.Parse(src)
+	if err != nil {
+		var pe *charter.ParseError
+		if errors.As(err, &pe) {
+			e := Errorf(EInvalidCharter, "The charter has %d problem(s); each is listed with its line.", len(pe.Problems))
+			for _, p := range pe.Problems {
+				e.Details = append(e.Details, Detail{Line: p.Line, Message: p.Message})
+			}
+			return nil, e
+		}
+		return nil, Errorf(EInvalidCharter, "The charter could not be read: %v", err)
+	}
+	if _, ok := charter.BuiltinByID(c.ID); ok {
+		return nil, Errorf(EConflict, "The id %q belongs to a built-in charter; choose another id in the front matter.", c.ID)
+	}
+	err = s.e.SaveCharter(ctx, StoredCharter{ID: c.ID, Owner: actor.ID, Source: string(src), CreatedAt: s.now()})
+	if errors.Is(err, ErrConflict) {
+		return nil, Errorf(EConflict, "A different charter with the id %q exists already. A charter is never changed in place: give the edited one a new id.", c.ID)
+	}
+	if err != nil {
+		return nil, engineErr(err)
+	}
+	return c, nil
+}
+
+// engineErr turns an engine failure into a domain error; domain errors pass through.
+func engineErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return ErrUnavailable
+	}
+	return ErrUnavailable
+}

@@ -1,0 +1,617 @@
+package forum
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"pejl/internal/charter"
+)
+
+// Scale labels and prompts of the default activities, per language.
+var (
+	scalePrompt = map[string]string{
+		"da": "Hvor godt lever vi op til det?",
+		"en": "How well do we live up to this?",
+	}
+	scaleLabels = map[string][]string{
+		"da": {"Slet ikke", "I ringe grad", "I nogen grad", "I høj grad", "I meget høj grad"},
+		"en": {"Not at all", "To a small extent", "To some extent", "To a large extent", "To a very large extent"},
+	}
+	commentsPrompt = map[string]string{
+		"da": "Skriv en kommentar",
+		"en": "Write a comment",
+	}
+)
+
+// Limits on what people may send.
+const (
+	MaxTitle         = 200
+	MaxGroups        = 20
+	MaxGroupLabel    = 60
+	MaxCommentRunes  = 1000
+	MaxNameRunes     = 60
+	MaxWordRunes     = 25
+	MaxWords         = 3
+	MaxOptions       = 20
+	MaxActivities    = 500
+	MaxPromptRunes   = 300
+	MaxRankItems     = 1000
+	DefaultThreshold = 5
+)
+
+var groupIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+
+// NewSession is what a facilitator asks for.
+type NewSession struct {
+	Title              string  `json:"title"`
+	CharterID          string  `json:"charter_id"`
+	Language           string  `json:"language"`
+	Groups             []Group `json:"groups"`
+	AnonymityThreshold *int    `json:"anonymity_threshold"`
+}
+
+// SessionPatch changes a session's settings; nil fields stay.
+type SessionPatch struct {
+	Title              *string  `json:"title"`
+	Groups             *[]Group `json:"groups"`
+	AnonymityThreshold *int     `json:"anonymity_threshold"`
+}
+
+func invalid(field, format string, args ...any) *Error {
+	e := Errorf(EBadRequest, format, args...)
+	e.Details = []Detail{{Field: field, Message: e.Message}}
+	return e
+}
+
+func checkTitle(t string) (string, error) {
+	t = strings.TrimSpace(t)
+	if t == "" {
+		return "", invalid("title", "Give the session a title.")
+	}
+	if utf8.RuneCountInString(t) > MaxTitle {
+		return "", invalid("title", "The title may be at most %d characters.", MaxTitle)
+	}
+	return t, nil
+}
+
+func checkGroups(gs []Group) ([]Group, error) {
+	if len(gs) > MaxGroups {
+		return nil, invalid("groups", "At most %d groups.", MaxGroups)
+	}
+	out := make([]Group, 0, len(gs))
+	seen := map[string]bool{}
+	for i, g := range gs {
+		g.Label = strings.TrimSpace(g.Label)
+		if g.Label == "" || utf8.RuneCountInString(g.Label) > MaxGroupLabel {
+			return nil, invalid("groups", "Group %d needs a label of 1–%d characters.", i+1, MaxGroupLabel)
+		}
+		if g.ID == "" {
+			g.ID = fmt.Sprintf("g%d", i+1)
+		}
+		if !groupIDRe.MatchString(g.ID) {
+			return nil, invalid("groups", "Group id %q may hold only a–z, 0–9, - and _ (at most 32).", g.ID)
+		}
+		if seen[g.ID] {
+			return nil, invalid("groups", "Group id %q is used twice.", g.ID)
+		}
+		seen[g.ID] = true
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+func checkThreshold(t *int) (int, error) {
+	if t == nil {
+		return DefaultThreshold, nil
+	}
+	if *t < 1 || *t > 1000 {
+		return 0, invalid("anonymity_threshold", "The anonymity threshold must be between 1 and 1000.")
+	}
+	return *t, nil
+}
+
+// DefaultActivities makes one scale and one comments activity for each section with
+// statements.
+func DefaultActivities(c *charter.Charter, lang string) []Activity {
+	if _, ok := scalePrompt[lang]; !ok {
+		lang = "da"
+	}
+	var acts []Activity
+	for _, sec := range c.Sections {
+		if len(sec.Statements) == 0 {
+			continue
+		}
+		ids := make([]string, len(sec.Statements))
+		for i, st := range sec.Statements {
+			ids[i] = st.ID
+		}
+		acts = append(acts,
+			Activity{ID: sec.ID + "-scale", Kind: KindScale, Section: sec.ID, Prompt: scalePrompt[lang],
+				Statements: ids, Min: 1, Max: 5, Labels: append([]string(nil), scaleLabels[lang]...),
+				State: ActivityClosed, Results: ResultsHidden},
+			Activity{ID: sec.ID + "-comments", Kind: KindComments, Section: sec.ID, Prompt: commentsPrompt[lang],
+				State: ActivityClosed, Results: ResultsHidden},
+		)
+	}
+	return acts
+}
+
+// CreateSession creates a session in the lobby with the charter's default activities.
+func (s *Service) CreateSession(ctx context.Context, actor *User, in NewSession) (*Session, error) {
+	if actor == nil {
+		return nil, Errorf(EUnauthenticated, "Log in first.")
+	}
+	title, err := checkTitle(in.Title)
+	if err != nil {
+		return nil, err
+	}
+	if in.CharterID == "" {
+		return nil, invalid("charter_id", "Choose a charter (charter_id).")
+	}
+	c, err := s.Charter(ctx, in.CharterID)
+	if err != nil {
+		if ErrorCode(err) == ENotFound {
+			return nil, invalid("charter_id", "There is no charter with the id %q.", in.CharterID)
+		}
+		return nil, err
+	}
+	lang := in.Language
+	if lang == "" {
+		lang = c.Language
+	}
+	if lang != "da" && lang != "en" {
+		return nil, invalid("language", "The language must be \"da\" or \"en\".")
+	}
+	groups, err := checkGroups(in.Groups)
+	if err != nil {
+		return nil, err
+	}
+	thr, err := checkThreshold(in.AnonymityThreshold)
+	if err != nil {
+		return nil, err
+	}
+	sess := &Session{
+		ID: NewID(10), Title: title, CharterID: c.ID, Language: lang, Owner: actor.ID,
+		State: StateLobby, Groups: groups, AnonymityThreshold: thr, CreatedAt: s.now(),
+		Activities: DefaultActivities(c, lang),
+	}
+	for attempt := 0; ; attempt++ {
+		digits := 6
+		if attempt >= 8 {
+			digits = 8
+		}
+		sess.Code = newCode(digits)
+		err = s.e.CreateSession(ctx, sess)
+		if !errors.Is(err, ErrConflict) || attempt >= 20 {
+			break
+		}
+	}
+	if err != nil {
+		return nil, engineErr(err)
+	}
+	s.log.Info("session created", "session", sess.ID, "charter", c.ID)
+	return sess, nil
+}
+
+// JoinURL is the link a phone opens for a session code.
+func (s *Service) JoinURL(code string) string { return s.cfg.PublicURL + "/j/" + code }
+
+// canSee reports whether the actor may see and control the session.
+func canSee(actor *User, sess *Session) bool {
+	return actor != nil && (actor.IsAdmin() || sess.Owner == actor.ID)
+}
+
+// Session returns a session the actor may see; anything else is ENotFound.
+func (s *Service) Session(ctx context.Context, actor *User, id string) (*Session, error) {
+	sess, err := s.e.Session(ctx, id)
+	if errors.Is(err, ErrNotFound) || (err == nil && !canSee(actor, sess)) {
+		return nil, Errorf(ENotFound, "There is no session with the id %q.", id)
+	}
+	if err != nil {
+		return nil, engineErr(err)
+	}
+	return sess, nil
+}
+
+// SessionByID returns a session without an access check (for participants' sockets and
+// internal use).
+func (s *Service) SessionByID(ctx context.Context, id string) (*Session, error) {
+	sess, err := s.e.Session(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, Errorf(ENotFound, "There is no session with the id %q.", id)
+	}
+	return sess, engineErr(err)
+}
+
+// Sessions lists the actor's sessions (all for an admin).
+func (s *Service) Sessions(ctx context.Context, actor *User) ([]Session, error) {
+	if actor == nil {
+		return nil, Errorf(EUnauthenticated, "Log in first.")
+	}
+	owner := actor.ID
+	if actor.IsAdmin() {
+		owner = ""
+	}
+	out, err := s.e.Sessions(ctx, owner)
+	return out, engineErr(err)
+}
+
+// DeleteSession removes a session and everything in it.
+func (s *Service) DeleteSession(ctx context.Context, actor *User, id string) error {
+	if _, err := s.Session(ctx, actor, id); err != nil {
+		return err
+	}
+	return s.deleteSession(ctx, id)
+}
+
+func (s *Service) deleteSession(ctx context.Context, id string) error {
+	if err := s.e.DeleteSession(ctx, id); err != nil {
+		return engineErr(err)
+	}
+	s.actMu.Lock()
+	delete(s.acts, id)
+	s.actMu.Unlock()
+	_ = s.e.Publish(ctx, Event{Kind: EventDeleted, Session: id})
+	s.log.Info("session deleted", "session", id)
+	return nil
+}
+
+// SweepExpired deletes every session created longer than the retention period ago and
+// returns how many it deleted.
+func (s *Service) SweepExpired(ctx context.Context) (int, error) {
+	all, err := s.e.Sessions(ctx, "")
+	if err != nil {
+		return 0, engineErr(err)
+	}
+	cutoff := s.now().Add(-s.cfg.Retention)
+	n := 0
+	for _, sess := range all {
+		if sess.CreatedAt.Before(cutoff) {
+			if err := s.deleteSession(ctx, sess.ID); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+// update applies fn to the session under compare-and-swap, retrying on conflict, then
+// publishes the new state.
+func (s *Service) update(ctx context.Context, actor *User, id string, fn func(*Session) error) (*Session, int64, error) {
+	for range 20 {
+		sess, err := s.Session(ctx, actor, id)
+		if err != nil {
+			return nil, 0, err
+		}
+		if err := fn(sess); err != nil {
+			return nil, 0, err
+		}
+		v, err := s.e.SaveSession(ctx, sess)
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return nil, 0, engineErr(err)
+		}
+		_ = s.e.Publish(ctx, Event{Kind: EventState, Session: id, Version: v})
+		return sess, v, nil
+	}
+	return nil, 0, Errorf(EConflict, "The session is changing too fast; try again.")
+}
+
+// UpdateSession changes title, groups or threshold.
+func (s *Service) UpdateSession(ctx context.Context, actor *User, id string, p SessionPatch) (*Session, error) {
+	sess, _, err := s.update(ctx, actor, id, func(sess *Session) error {
+		if p.Title != nil {
+			t, err := checkTitle(*p.Title)
+			if err != nil {
+				return err
+			}
+			sess.Title = t
+		}
+		if p.Groups != nil {
+			g, err := checkGroups(*p.Groups)
+			if err != nil {
+				return err
+			}
+			sess.Groups = g
+		}
+		if p.AnonymityThreshold != nil {
+			t, err := checkThreshold(p.AnonymityThreshold)
+			if err != nil {
+				return err
+			}
+			sess.AnonymityThreshold = t
+		}
+		return nil
+	})
+	return sess, err
+}
+
+// Command is a facilitator's instruction over the socket (or HTTP).
+type Command struct {
+	Type     string `json:"type"` // goto, open, close, show_results, hide_results, moderate, end
+	Section  string `json:"section,omitempty"`
+	Activity string `json:"activity,omitempty"`
+	Comment  string `json:"comment,omitempty"`
+	Action   string `json:"action,omitempty"` // hide, show, star, unstar
+}
+
+// Do carries out a facilitator command and returns the new session version.
+func (s *Service) Do(ctx context.Context, actor *User, sessionID string, cmd Command) (int64, error) {
+	if cmd.Type == "moderate" {
+		return s.moderate(ctx, actor, sessionID, cmd)
+	}
+	var ch *charter.Charter
+	_, v, err := s.update(ctx, actor, sessionID, func(sess *Session) error {
+		if sess.State == StateEnded && cmd.Type != "end" && cmd.Type != "show_results" && cmd.Type != "hide_results" {
+			return Errorf(ESessionEnded, "The session has ended.")
+		}
+		switch cmd.Type {
+		case "goto":
+			if ch == nil {
+				c, err := s.Charter(ctx, sess.CharterID)
+				if err != nil {
+					return err
+				}
+				ch = c
+			}
+			if _, ok := ch.SectionByID(cmd.Section); !ok {
+				return Errorf(EBadRequest, "There is no section %q in this charter.", cmd.Section)
+			}
+			sess.CurrentSection = cmd.Section
+			sess.State = StateLive
+		case "open", "close", "show_results", "hide_results":
+			a, ok := sess.Activity(cmd.Activity)
+			if !ok {
+				return Errorf(EUnknownActivity, "There is no activity %q in this session.", cmd.Activity)
+			}
+			switch cmd.Type {
+			case "open":
+				a.State = ActivityOpen
+				if sess.State == StateLobby {
+					sess.State = StateLive
+					if sess.CurrentSection == "" {
+						sess.CurrentSection = a.Section
+					}
+				}
+			case "close":
+				a.State = ActivityClosed
+			case "show_results":
+				a.Results = ResultsShown
+			case "hide_results":
+				a.Results = ResultsHidden
+			}
+		case "end":
+			if sess.State != StateEnded {
+				sess.State = StateEnded
+				t := s.now()
+				sess.EndedAt = &t
+				for i := range sess.Activities {
+					sess.Activities[i].State = ActivityClosed
+				}
+			}
+		default:
+			return Errorf(EBadMessage, "Unknown command %q.", cmd.Type)
+		}
+		return nil
+	})
+	return v, err
+}
+
+func (s *Service) moderate(ctx context.Context, actor *User, sessionID string, cmd Command) (int64, error) {
+	if _, err := s.Session(ctx, actor, sessionID); err != nil {
+		return 0, err
+	}
+	t, f := true, false
+	var hidden, starred *bool
+	switch cmd.Action {
+	case "hide":
+		hidden = &t
+	case "show":
+		hidden = &f
+	case "star":
+		starred = &t
+	case "unstar":
+		starred = &f
+	default:
+		return 0, Errorf(EBadRequest, "The action must be hide, show, star or unstar.")
+	}
+	c, err := s.e.SetCommentFlags(ctx, sessionID, cmd.Comment, hidden, starred)
+	if errors.Is(err, ErrNotFound) {
+		return 0, Errorf(ENotFound, "There is no comment %q in this session.", cmd.Comment)
+	}
+	if err != nil {
+		return 0, engineErr(err)
+	}
+	_, v, err := s.e.Version(ctx, sessionID)
+	if err != nil {
+		return 0, engineErr(err)
+	}
+	_ = s.e.Publish(ctx, Event{Kind: EventComment, Session: sessionID, Version: v, Comment: c.ID})
+	return v, nil
+}
+
+// NewActivity is a facilitator's request for an extra activity.
+type NewActivity struct {
+	Kind       string   `json:"kind"`
+	Section    string   `json:"section"`
+	Prompt     string   `json:"prompt"`
+	Options    []Option `json:"options"`
+	MaxChoices int      `json:"max_choices"`
+	K          int      `json:"k"`
+	Statements []string `json:"statements"`
+	Scope      string   `json:"scope"`
+	Min        int      `json:"min"`
+	Max        int      `json:"max"`
+	Labels     []string `json:"labels"`
+}
+
+// AddActivity adds an activity to a section of the session (closed, results hidden).
+func (s *Service) AddActivity(ctx context.Context, actor *User, sessionID string, in NewActivity) (*Activity, error) {
+	var out Activity
+	_, _, err := s.update(ctx, actor, sessionID, func(sess *Session) error {
+		if sess.State == StateEnded {
+			return Errorf(ESessionEnded, "The session has ended.")
+		}
+		if len(sess.Activities) >= MaxActivities {
+			return Errorf(EBadRequest, "A session may have at most %d activities.", MaxActivities)
+		}
+		c, err := s.Charter(ctx, sess.CharterID)
+		if err != nil {
+			return err
+		}
+		a, err := buildActivity(c, sess, in)
+		if err != nil {
+			return err
+		}
+		a.ID = fmt.Sprintf("%s-%s-%d", a.Section, a.Kind, len(sess.Activities)+1)
+		for _, ok := sess.Activity(a.ID); ok; _, ok = sess.Activity(a.ID) {
+			a.ID += "x"
+		}
+		sess.Activities = append(sess.Activities, a)
+		out = a
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func buildActivity(c *charter.Charter, sess *Session, in NewActivity) (Activity, error) {
+	sec := in.Section
+	if sec == "" {
+		sec = sess.CurrentSection
+	}
+	section, ok := c.SectionByID(sec)
+	if !ok {
+		return Activity{}, invalid("section", "Choose a section of the charter (section).")
+	}
+	prompt := strings.TrimSpace(in.Prompt)
+	if utf8.RuneCountInString(prompt) > MaxPromptRunes {
+		return Activity{}, invalid("prompt", "The prompt may be at most %d characters.", MaxPromptRunes)
+	}
+	a := Activity{Kind: in.Kind, Section: section.ID, Prompt: prompt, State: ActivityClosed, Results: ResultsHidden}
+	checkStatements := func(ids []string) ([]string, error) {
+		seen := map[string]bool{}
+		for _, id := range ids {
+			if _, _, ok := c.Statement(id); !ok {
+				return nil, invalid("statements", "There is no statement %q in this charter.", id)
+			}
+			if seen[id] {
+				return nil, invalid("statements", "Statement %q is named twice.", id)
+			}
+			seen[id] = true
+		}
+		return ids, nil
+	}
+	sectionStatements := func() []string {
+		ids := make([]string, len(section.Statements))
+		for i, st := range section.Statements {
+			ids[i] = st.ID
+		}
+		return ids
+	}
+	checkOptions := func(min int) ([]Option, error) {
+		if len(in.Options) < min || len(in.Options) > MaxOptions {
+			return nil, invalid("options", "Give between %d and %d options.", min, MaxOptions)
+		}
+		opts := make([]Option, len(in.Options))
+		seen := map[string]bool{}
+		for i, o := range in.Options {
+			o.Label = strings.TrimSpace(o.Label)
+			if o.Label == "" || utf8.RuneCountInString(o.Label) > 200 {
+				return nil, invalid("options", "Option %d needs a label of 1–200 characters.", i+1)
+			}
+			if o.ID == "" {
+				o.ID = fmt.Sprintf("o%d", i+1)
+			}
+			if !groupIDRe.MatchString(o.ID) || seen[o.ID] {
+				return nil, invalid("options", "Option id %q must be unique and use only a–z, 0–9, - and _.", o.ID)
+			}
+			seen[o.ID] = true
+			opts[i] = o
+		}
+		return opts, nil
+	}
+	var err error
+	switch in.Kind {
+	case KindScale:
+		a.Min, a.Max = in.Min, in.Max
+		if a.Min == 0 && a.Max == 0 {
+			a.Min, a.Max = 1, 5
+		}
+		if a.Min < 0 || a.Max > 10 || a.Max <= a.Min {
+			return a, invalid("max", "A scale runs from min to max within 0–10, with max above min.")
+		}
+		a.Labels = in.Labels
+		if len(a.Labels) == 0 && a.Min == 1 && a.Max == 5 {
+			a.Labels = append([]string(nil), scaleLabels[sess.Language]...)
+		}
+		if len(a.Labels) != 0 && len(a.Labels) != a.Max-a.Min+1 {
+			return a, invalid("labels", "Give one label per scale value, or none.")
+		}
+		if a.Prompt == "" {
+			a.Prompt = scalePrompt[sess.Language]
+		}
+		a.Statements = in.Statements
+		if len(a.Statements) == 0 {
+			a.Statements = sectionStatements()
+		}
+		if len(a.Statements) == 0 {
+			return a, invalid("statements", "This section has no statements to rate.")
+		}
+		a.Statements, err = checkStatements(a.Statements)
+	case KindChoice:
+		a.Options, err = checkOptions(2)
+		a.MaxChoices = in.MaxChoices
+		if a.MaxChoices == 0 {
+			a.MaxChoices = 1
+		}
+		if err == nil && (a.MaxChoices < 1 || a.MaxChoices > len(a.Options)) {
+			err = invalid("max_choices", "max_choices must be between 1 and the number of options.")
+		}
+	case KindRank:
+		switch {
+		case len(in.Options) > 0:
+			a.Options, err = checkOptions(2)
+		case len(in.Statements) > 0:
+			a.Statements, err = checkStatements(in.Statements)
+		case in.Scope == "charter":
+			for _, sec := range c.Sections {
+				for _, st := range sec.Statements {
+					a.Statements = append(a.Statements, st.ID)
+				}
+			}
+		case in.Scope == "" || in.Scope == "section":
+			a.Statements = sectionStatements()
+		default:
+			err = invalid("scope", "scope must be \"section\" or \"charter\".")
+		}
+		n := len(a.Options) + len(a.Statements)
+		if err == nil && n < 2 {
+			err = invalid("statements", "A ranking needs at least two items.")
+		}
+		a.K = in.K
+		if a.K == 0 {
+			a.K = min(3, n)
+		}
+		if err == nil && (a.K < 1 || a.K > n || a.K > 10) {
+			err = invalid("k", "k must be between 1 and the number of items (at most 10).")
+		}
+	case KindWords:
+	case KindComments:
+	default:
+		return a, invalid("kind", "The kind must be one of scale, choice, rank, words, comments.")
+	}
+	if a.Prompt == "" && a.Kind != KindComments {
+		return a, invalid("prompt", "Give the activity a prompt.")
+	}
+	return a, err
+}

@@ -1,0 +1,176 @@
+package forum
+
+import (
+	"context"
+	"time"
+
+	"pejl/internal/charter"
+)
+
+// ActivityView is an activity with its results attached (only when they may be seen).
+type ActivityView struct {
+	Activity
+	Tally *Results `json:"tally,omitempty"`
+	// Groups are results per visible group (facilitator view only).
+	Groups []GroupResults `json:"groups,omitempty"`
+}
+
+// Snapshot is what a participant (or a presenter) sees of a session.
+type Snapshot struct {
+	ID             string           `json:"id"`
+	Title          string           `json:"title"`
+	State          SessionState     `json:"state"`
+	Language       string           `json:"language"`
+	Groups         []Group          `json:"groups"`
+	CurrentSection *string          `json:"current_section"`
+	Section        *charter.Section `json:"section"`
+	Activities     []ActivityView   `json:"activities"`
+}
+
+// Snapshot builds the participant's view of the session: the current section and its
+// activities, each with its tally only while its results are shown. Comments activities
+// carry their visible comments without authors while shown.
+func (s *Service) Snapshot(ctx context.Context, sess *Session) (*Snapshot, error) {
+	snap := &Snapshot{ID: sess.ID, Title: sess.Title, State: sess.State, Language: sess.Language,
+		Groups: sess.Groups, Activities: []ActivityView{}}
+	if snap.Groups == nil {
+		snap.Groups = []Group{}
+	}
+	if sess.CurrentSection == "" {
+		return snap, nil
+	}
+	ch, err := s.Charter(ctx, sess.CharterID)
+	if err != nil {
+		return nil, err
+	}
+	cur := sess.CurrentSection
+	snap.CurrentSection = &cur
+	if sec, ok := ch.SectionByID(cur); ok {
+		snap.Section = sec
+	}
+	for i := range sess.Activities {
+		a := &sess.Activities[i]
+		if a.Section != cur {
+			continue
+		}
+		av := ActivityView{Activity: *a}
+		if a.Results == ResultsShown {
+			r, _, err := s.ActivityResults(ctx, sess, a, nil)
+			if err != nil {
+				return nil, err
+			}
+			if a.Kind == KindComments {
+				r = publicComments(r)
+			}
+			av.Tally = &r
+		}
+		snap.Activities = append(snap.Activities, av)
+	}
+	return snap, nil
+}
+
+func publicComments(r Results) Results {
+	out := Results{Kind: KindComments, Comments: []Comment{}, N: r.N}
+	for _, c := range r.Comments {
+		if !c.Hidden {
+			out.Comments = append(out.Comments, c.Public())
+		}
+	}
+	return out
+}
+
+// SessionInfo is the session part of the facilitator view.
+type SessionInfo struct {
+	ID                 string       `json:"id"`
+	Code               string       `json:"code"`
+	Title              string       `json:"title"`
+	State              SessionState `json:"state"`
+	Language           string       `json:"language"`
+	CharterID          string       `json:"charter_id"`
+	CurrentSection     *string      `json:"current_section"`
+	Groups             []Group      `json:"groups"`
+	AnonymityThreshold int          `json:"anonymity_threshold"`
+	JoinURL            string       `json:"join_url"`
+	CreatedAt          time.Time    `json:"created_at"`
+	EndedAt            *time.Time   `json:"ended_at,omitempty"`
+	ExpiresAt          time.Time    `json:"expires_at"`
+}
+
+// Info is the facilitator's summary of a session.
+func (s *Service) Info(sess *Session) SessionInfo {
+	in := SessionInfo{ID: sess.ID, Code: sess.Code, Title: sess.Title, State: sess.State,
+		Language: sess.Language, CharterID: sess.CharterID, Groups: sess.Groups,
+		AnonymityThreshold: sess.AnonymityThreshold, JoinURL: s.JoinURL(sess.Code),
+		CreatedAt: sess.CreatedAt, EndedAt: sess.EndedAt, ExpiresAt: sess.CreatedAt.Add(s.cfg.Retention)}
+	if in.Groups == nil {
+		in.Groups = []Group{}
+	}
+	if sess.CurrentSection != "" {
+		cur := sess.CurrentSection
+		in.CurrentSection = &cur
+	}
+	return in
+}
+
+// ParticipantsView counts participants, in all and per group (only visible groups, with
+// the smaller ones merged into "other").
+type ParticipantsView struct {
+	Count  int64            `json:"count"`
+	Groups map[string]int64 `json:"groups"`
+}
+
+// View is the facilitator's full view of a session.
+type View struct {
+	Session      SessionInfo      `json:"session"`
+	Charter      *charter.Charter `json:"charter"`
+	Activities   []ActivityView   `json:"activities"`
+	Participants ParticipantsView `json:"participants"`
+	Epoch        string           `json:"epoch"`
+	Version      int64            `json:"version"`
+}
+
+// View returns the facilitator view of a session the actor may see.
+func (s *Service) View(ctx context.Context, actor *User, id string) (*View, error) {
+	sess, err := s.Session(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.ViewOf(ctx, sess)
+}
+
+// ViewOf builds the facilitator view of a session already loaded and authorised.
+func (s *Service) ViewOf(ctx context.Context, sess *Session) (*View, error) {
+	epoch, version, err := s.e.Version(ctx, sess.ID)
+	if err != nil {
+		return nil, engineErr(err)
+	}
+	ch, err := s.Charter(ctx, sess.CharterID)
+	if err != nil {
+		return nil, err
+	}
+	total, counts, err := s.e.ParticipantCounts(ctx, sess.ID)
+	if err != nil {
+		return nil, engineErr(err)
+	}
+	groups := VisibleGroups(sess, counts)
+	v := &View{Session: s.Info(sess), Charter: ch, Activities: []ActivityView{}, Epoch: epoch, Version: version,
+		Participants: ParticipantsView{Count: total, Groups: GroupCounts(groups)}}
+	for i := range sess.Activities {
+		a := &sess.Activities[i]
+		r, per, err := s.ActivityResults(ctx, sess, a, groups)
+		if err != nil {
+			return nil, err
+		}
+		v.Activities = append(v.Activities, ActivityView{Activity: *a, Tally: &r, Groups: per})
+	}
+	return v, nil
+}
+
+// GroupCounts maps visible group ids to their member counts.
+func GroupCounts(groups []GroupView) map[string]int64 {
+	m := map[string]int64{}
+	for _, g := range groups {
+		m[g.ID] = g.Members
+	}
+	return m
+}
