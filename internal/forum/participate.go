@@ -220,7 +220,8 @@ func ValueOf(a *Activity, statement string, raw json.RawMessage) (json.RawMessag
 			return nil, nil, badValue("Name one of the activity's statements (\"statement\").")
 		}
 		var f float64
-		if err := json.Unmarshal(raw, &f); err != nil || f != float64(int(f)) || int(f) < a.Min || int(f) > a.Max {
+		isNum := raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9')
+		if err := json.Unmarshal(raw, &f); err != nil || !isNum || f != float64(int(f)) || int(f) < a.Min || int(f) > a.Max {
 			return nil, nil, badValue("The value must be a whole number from %d to %d.", a.Min, a.Max)
 		}
 		v := int(f)

@@ -1,0 +1,65 @@
+# Pejl — the commands the README gives.
+GO        ?= go
+NPM       ?= npm
+BIN       := bin/pejl
+FRONTEND  := frontend
+STATICCHECK ?= $(shell command -v staticcheck 2>/dev/null || echo $(HOME)/go/bin/staticcheck)
+
+.PHONY: run build frontend frontend-deps test test-go test-frontend test-e2e fuzz lint bench bench-smoke clean
+
+## run: build everything and serve Pejl on http://localhost:8080 with the embedded engine
+run: build
+	./$(BIN)
+
+## build: the binary with the frontend embedded, in bin/pejl
+build: frontend
+	$(GO) build -o $(BIN) ./server
+
+$(FRONTEND)/node_modules/.package-lock.json: $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && $(NPM) ci --no-audit --no-fund
+	@touch $@
+
+frontend-deps: $(FRONTEND)/node_modules/.package-lock.json
+
+## frontend: build the web interface into frontend/dist (checked for size)
+frontend: frontend-deps
+	cd $(FRONTEND) && $(NPM) run build
+
+## test: every test — Go with the race detector (Redis tests start their own redis-server),
+## the frontend's type check and unit tests, the browser end-to-end tests, brief fuzzing
+test: lint-fast test-go test-frontend test-e2e fuzz
+
+lint-fast:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+test-go:
+	$(GO) test -race -count=1 -timeout 8m ./...
+
+test-frontend: frontend-deps
+	cd $(FRONTEND) && $(NPM) run check && $(NPM) test
+
+test-e2e: build
+	cd $(FRONTEND) && PEJL_BIN=$(CURDIR)/$(BIN) $(NPM) run test:e2e
+
+## fuzz: a short run of each fuzz target
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10s ./internal/charter/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 10s ./internal/live/
+
+## lint: gofmt, go vet, staticcheck, govulncheck and the frontend type check
+lint: lint-fast
+	$(STATICCHECK) ./...
+	$(GO) run golang.org/x/vuln/cmd/govulncheck@latest ./...
+	cd $(FRONTEND) && $(NPM) run check
+
+## bench: the full benchmarks (several minutes); results go to bench/results/
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./internal/memstore/ ./internal/redisstore/ ./internal/export/ | tee bench/results/go-bench.txt
+
+## bench-smoke: a short load test (1,000 participants)
+bench-smoke: build
+	$(GO) run ./bench/loadgen -participants 1000 -duration 20s
+
+clean:
+	rm -rf bin $(FRONTEND)/dist/assets $(FRONTEND)/dist/*.html

@@ -1,0 +1,157 @@
+package forum
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestValueOf(t *testing.T) {
+	scale := &Activity{ID: "a", Kind: KindScale, Statements: []string{"s1-1", "s1-2"}, Min: 1, Max: 5}
+	choice := &Activity{ID: "c", Kind: KindChoice, Options: []Option{{ID: "o1"}, {ID: "o2"}, {ID: "o3"}}, MaxChoices: 2}
+	rank := &Activity{ID: "r", Kind: KindRank, Statements: []string{"x", "y", "z", "w"}, K: 3}
+	words := &Activity{ID: "w", Kind: KindWords}
+	comments := &Activity{ID: "k", Kind: KindComments}
+	tests := []struct {
+		name      string
+		a         *Activity
+		statement string
+		value     string
+		wantErr   bool
+		wantValue string
+		want      map[string]int64
+	}{
+		{"scale ok", scale, "s1-1", "4", false, "4", map[string]int64{"s/s1-1/4": 1, "s/s1-1/n": 1}},
+		{"scale float integral", scale, "s1-2", "2.0", false, "2", map[string]int64{"s/s1-2/2": 1, "s/s1-2/n": 1}},
+		{"scale below", scale, "s1-1", "0", true, "", nil},
+		{"scale above", scale, "s1-1", "6", true, "", nil},
+		{"scale fraction", scale, "s1-1", "3.5", true, "", nil},
+		{"scale string", scale, "s1-1", `"3"`, true, "", nil},
+		{"scale null", scale, "s1-1", `null`, true, "", nil},
+		{"scale unknown statement", scale, "s9-9", "3", true, "", nil},
+		{"scale no statement", scale, "", "3", true, "", nil},
+		{"scale empty", scale, "s1-1", "", true, "", nil},
+		{"choice one", choice, "", `["o2"]`, false, `["o2"]`, map[string]int64{"n": 1, "o/o2": 1}},
+		{"choice two", choice, "", `["o1","o3"]`, false, `["o1","o3"]`, map[string]int64{"n": 1, "o/o1": 1, "o/o3": 1}},
+		{"choice too many", choice, "", `["o1","o2","o3"]`, true, "", nil},
+		{"choice none", choice, "", `[]`, true, "", nil},
+		{"choice dup", choice, "", `["o1","o1"]`, true, "", nil},
+		{"choice unknown", choice, "", `["o9"]`, true, "", nil},
+		{"choice not list", choice, "", `"o1"`, true, "", nil},
+		{"rank borda", rank, "", `["z","x","w"]`, false, `["z","x","w"]`, map[string]int64{"n": 1, "p/z": 3, "p/x": 2, "p/w": 1}},
+		{"rank partial", rank, "", `["y"]`, false, `["y"]`, map[string]int64{"n": 1, "p/y": 3}},
+		{"rank too long", rank, "", `["x","y","z","w"]`, true, "", nil},
+		{"rank dup", rank, "", `["x","x"]`, true, "", nil},
+		{"words fold", words, "", `["Tillid", " tillid ", "Åbenhed!"]`, false, `["tillid","åbenhed"]`, map[string]int64{"n": 1, "w/tillid": 1, "w/åbenhed": 1}},
+		{"words four", words, "", `["a","b","c","d"]`, true, "", nil},
+		{"words too long", words, "", `["abcdefghijklmnopqrstuvwxyz"]`, true, "", nil},
+		{"words empty word", words, "", `["  "]`, true, "", nil},
+		{"comments take no votes", comments, "", `1`, true, "", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v, d, err := ValueOf(tc.a, tc.statement, json.RawMessage(tc.value))
+			if tc.wantErr {
+				if ErrorCode(err) != EInvalidValue {
+					t.Fatalf("want invalid_value, got %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(v) != tc.wantValue {
+				t.Errorf("value %s, want %s", v, tc.wantValue)
+			}
+			got := map[string]int64{}
+			for _, x := range d {
+				got[x.Field] += x.N
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("contrib %v, want %v", got, tc.want)
+			}
+			for k, n := range tc.want {
+				if got[k] != n {
+					t.Errorf("contrib[%s] = %d, want %d", k, got[k], n)
+				}
+			}
+		})
+	}
+}
+
+func TestResultsFromTally(t *testing.T) {
+	a := &Activity{Kind: KindScale, Statements: []string{"s1"}, Min: 1, Max: 5}
+	tally := map[string]int64{"s/s1/2": 3, "s/s1/3": 1, "s/s1/5": 2, "s/s1/n": 6,
+		"g/lead/s/s1/5": 2, "g/lead/s/s1/n": 2}
+	r := ResultsFromTally(a, tally, "")
+	sr := r.Statements["s1"]
+	if sr.N != 6 || sr.Mean == nil || *sr.Mean != 3.17 || sr.Counts["2"] != 3 || sr.Counts["1"] != 0 {
+		t.Fatalf("got %+v mean %v", sr, sr.Mean)
+	}
+	b, _ := json.Marshal(r)
+	want := `{"statements":{"s1":{"counts":{"1":0,"2":3,"3":1,"4":0,"5":2},"n":6,"mean":3.17}}}`
+	if string(b) != want {
+		t.Fatalf("json %s\nwant %s", b, want)
+	}
+	g := ResultsFromTally(a, tally, "g/lead/")
+	if g.Statements["s1"].N != 2 || *g.Statements["s1"].Mean != 5 {
+		t.Fatalf("group results %+v", g.Statements["s1"])
+	}
+	empty := ResultsFromTally(a, nil, "")
+	b, _ = json.Marshal(empty)
+	if string(b) != `{"statements":{"s1":{"counts":{"1":0,"2":0,"3":0,"4":0,"5":0},"n":0,"mean":null}}}` {
+		t.Fatalf("empty json %s", b)
+	}
+}
+
+func TestVisibleGroups(t *testing.T) {
+	sess := &Session{Language: "da", AnonymityThreshold: 5, Groups: []Group{{"a", "A"}, {"b", "B"}, {"c", "C"}, {"d", "D"}}}
+	tests := []struct {
+		name   string
+		counts map[string]int64
+		want   map[string]int64 // visible group id → members
+	}{
+		{"all big", map[string]int64{"a": 5, "b": 9, "c": 5, "d": 7}, map[string]int64{"a": 5, "b": 9, "c": 5, "d": 7}},
+		{"four hidden, other too small", map[string]int64{"a": 4, "b": 5}, map[string]int64{"b": 5}},
+		{"small ones merged", map[string]int64{"a": 4, "b": 5, "c": 1}, map[string]int64{"b": 5, OtherGroup: 5}},
+		{"all small merged", map[string]int64{"a": 2, "b": 2, "c": 2, "d": 2}, map[string]int64{OtherGroup: 8}},
+		{"nobody", map[string]int64{}, map[string]int64{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := GroupCounts(VisibleGroups(sess, tc.counts))
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+			for k, v := range tc.want {
+				if got[k] != v {
+					t.Fatalf("got %v, want %v", got, tc.want)
+				}
+			}
+		})
+	}
+	views := VisibleGroups(sess, map[string]int64{"a": 4, "b": 5, "c": 1})
+	if views[1].Label != "Øvrige" {
+		t.Fatalf("merged label %q", views[1].Label)
+	}
+	merged := GroupTally(map[string]int64{"g/a/n": 4, "g/c/n": 1, "g/b/n": 5, "n": 10}, views[1])
+	if merged["n"] != 5 {
+		t.Fatalf("merged tally %v", merged)
+	}
+}
+
+func TestCheckGroupsAndThreshold(t *testing.T) {
+	if _, err := checkGroups([]Group{{Label: "Leder"}, {Label: "Medarbejder"}}); err != nil {
+		t.Fatal(err)
+	}
+	bad := [][]Group{{{Label: ""}}, {{ID: "x", Label: "A"}, {ID: "x", Label: "B"}}, {{ID: "Æ!", Label: "A"}}}
+	for _, g := range bad {
+		if ErrorCode(func() error { _, err := checkGroups(g); return err }()) != EBadRequest {
+			t.Errorf("groups %v accepted", g)
+		}
+	}
+	for _, n := range []int{0, -1, 1001} {
+		if _, err := checkThreshold(&n); err == nil {
+			t.Errorf("threshold %d accepted", n)
+		}
+	}
+}

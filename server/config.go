@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config is Pejl's configuration, read from environment variables. Every field is
+// documented in the README with its default.
+type Config struct {
+	// Addr is the address to listen on.
+	Addr string `env:"PEJL_ADDR" envDefault:":8080"`
+	// PublicURL is the base URL phones and browsers use (join links, QR codes, Origin).
+	// Empty means http://localhost:<port of Addr>.
+	PublicURL string `env:"PEJL_PUBLIC_URL"`
+	// DataDir is where the embedded engine keeps its journal.
+	DataDir string `env:"PEJL_DATA_DIR" envDefault:"./data"`
+	// RedisURL selects the Redis engine (redis://, rediss://); empty = embedded engine.
+	RedisURL string `env:"PEJL_REDIS_URL"`
+	// AdminEmail and AdminPassword make sure this admin account exists at start.
+	AdminEmail    string `env:"PEJL_ADMIN_EMAIL"`
+	AdminPassword string `env:"PEJL_ADMIN_PASSWORD"`
+	// AllowedOrigins are the origins browsers may call from (comma-separated); default the
+	// public URL's origin.
+	AllowedOrigins []string `env:"PEJL_ALLOWED_ORIGINS" envSeparator:","`
+	// TrustedProxies are the addresses/CIDRs whose X-Forwarded-For is believed.
+	TrustedProxies []string `env:"PEJL_TRUSTED_PROXIES" envSeparator:","`
+	// LogFormat is text or json.
+	LogFormat string `env:"PEJL_LOG_FORMAT" envDefault:"text"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `env:"PEJL_LOG_LEVEL" envDefault:"info"`
+	// Retention is how long sessions are kept; then they are deleted with everything in them.
+	Retention time.Duration `env:"PEJL_RETENTION" envDefault:"4320h"`
+	// ShutdownTimeout bounds a graceful stop.
+	ShutdownTimeout time.Duration `env:"PEJL_SHUTDOWN_TIMEOUT" envDefault:"20s"`
+	// Instance names this process among several (presence, logs); default the host name.
+	Instance string `env:"PEJL_INSTANCE"`
+}
+
+func loadConfig(getenv func(string) string) (Config, error) {
+	var cfg Config
+	vars := map[string]string{}
+	for _, k := range []string{"PEJL_ADDR", "PEJL_PUBLIC_URL", "PEJL_DATA_DIR", "PEJL_REDIS_URL",
+		"PEJL_ADMIN_EMAIL", "PEJL_ADMIN_PASSWORD", "PEJL_ALLOWED_ORIGINS", "PEJL_TRUSTED_PROXIES",
+		"PEJL_LOG_FORMAT", "PEJL_LOG_LEVEL", "PEJL_RETENTION", "PEJL_SHUTDOWN_TIMEOUT", "PEJL_INSTANCE"} {
+		if v := getenv(k); v != "" {
+			vars[k] = v
+		}
+	}
+	if err := env.ParseWithOptions(&cfg, env.Options{Environment: vars}); err != nil {
+		return cfg, fmt.Errorf("configuration: %w", err)
+	}
+	if cfg.PublicURL == "" {
+		port := "8080"
+		if i := strings.LastIndex(cfg.Addr, ":"); i >= 0 && i < len(cfg.Addr)-1 {
+			port = cfg.Addr[i+1:]
+		}
+		cfg.PublicURL = "http://localhost:" + port
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	u, err := url.Parse(cfg.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return cfg, fmt.Errorf("configuration: PEJL_PUBLIC_URL %q must be an http(s) URL such as https://pejl.example.dk", cfg.PublicURL)
+	}
+	if len(cfg.AllowedOrigins) == 0 {
+		cfg.AllowedOrigins = []string{u.Scheme + "://" + u.Host}
+	}
+	if (cfg.AdminEmail == "") != (cfg.AdminPassword == "") {
+		return cfg, fmt.Errorf("configuration: set both PEJL_ADMIN_EMAIL and PEJL_ADMIN_PASSWORD, or neither")
+	}
+	switch cfg.LogFormat {
+	case "text", "json":
+	default:
+		return cfg, fmt.Errorf("configuration: PEJL_LOG_FORMAT must be text or json, not %q", cfg.LogFormat)
+	}
+	if cfg.Retention <= 0 {
+		return cfg, fmt.Errorf("configuration: PEJL_RETENTION must be positive (e.g. 4320h)")
+	}
+	return cfg, nil
+}

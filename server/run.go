@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"pejl/frontend"
+	"pejl/internal/forum"
+	"pejl/internal/httpapi"
+	"pejl/internal/live"
+	"pejl/internal/memstore"
+	"pejl/internal/redisstore"
+)
+
+// devAdminEmail is the account made on a first start with no admin configured, so that a
+// newcomer can log in at once; its password is printed once.
+const devAdminEmail = "admin@pejl.local"
+
+// run starts Pejl and serves until ctx ends, then shuts down in order: readiness off →
+// stop accepting → sockets told to reconnect (spread out) → in-flight acks drained →
+// engine closed.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "-help" {
+			printUsage(stdout)
+			return nil
+		}
+		return fmt.Errorf("unknown argument %q (configuration comes from environment variables; see -h)", a)
+	}
+	started := time.Now()
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	if cfg.Instance == "" {
+		cfg.Instance, _ = os.Hostname()
+		cfg.Instance += fmt.Sprintf("-%d", os.Getpid())
+	}
+
+	engine, engineName, err := openEngine(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := engine.Close(); err != nil {
+			log.Error("closing the engine", "err", err)
+		}
+	}()
+
+	svc := forum.NewService(engine, forum.Config{PublicURL: cfg.PublicURL, Retention: cfg.Retention, Logger: log})
+	defer svc.Close()
+
+	if err := bootstrapAdmin(ctx, cfg, svc, stdout); err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	hub := live.New(live.Config{
+		Service:     svc,
+		Logger:      log,
+		Instance:    cfg.Instance,
+		CheckOrigin: func(r *http.Request) bool { return httpapi.AllowedOrigin(r, cfg.AllowedOrigins) },
+		Registerer:  reg,
+	})
+
+	var draining atomic.Bool
+	ready := func(ctx context.Context) error {
+		if draining.Load() {
+			return errors.New("draining")
+		}
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		return engine.Ping(pctx)
+	}
+	handler := httpapi.New(httpapi.Config{
+		Service:        svc,
+		Logger:         log,
+		PublicURL:      cfg.PublicURL,
+		AllowedOrigins: cfg.AllowedOrigins,
+		TrustedProxies: cfg.TrustedProxies,
+		SecureCookies:  strings.HasPrefix(cfg.PublicURL, "https://"),
+		Live:           hub,
+		Frontend:       frontend.FS(),
+		Placeholder:    frontend.Placeholder(),
+		Ready:          ready,
+		Metrics:        promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		Registerer:     reg,
+	})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (set PEJL_ADDR to another address)", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      5 * time.Minute, // exports of large sessions stream for a while
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	bg, stopBG := context.WithCancel(context.Background())
+	sweepDone := make(chan struct{})
+	go func() {
+		defer close(sweepDone)
+		sweepRetention(bg, svc, log)
+	}()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("pejl is ready", "url", cfg.PublicURL, "listen", ln.Addr().String(), "engine", engineName,
+		"instance", cfg.Instance, "start", time.Since(started).Round(time.Millisecond).String())
+	fmt.Fprintf(stdout, "Pejl is running on %s (listening on %s, engine: %s). Facilitators log in at %s/host\n",
+		cfg.PublicURL, ln.Addr().String(), engineName, cfg.PublicURL)
+
+	select {
+	case err := <-serveErr:
+		stopBG()
+		<-sweepDone
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+
+	log.Info("shutting down")
+	draining.Store(true)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	// Stop accepting and finish plain requests while the hub moves sockets away.
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- srv.Shutdown(sctx) }()
+	if err := hub.Shutdown(sctx); err != nil {
+		log.Warn("live shutdown", "err", err)
+	}
+	if err := <-httpDone; err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	stopBG()
+	<-sweepDone
+	svc.Close()
+	log.Info("stopped")
+	return nil
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func openEngine(ctx context.Context, cfg Config, log *slog.Logger) (forum.Engine, string, error) {
+	if cfg.RedisURL != "" {
+		octx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		st, err := redisstore.New(octx, redisstore.Options{URL: cfg.RedisURL, Logger: log, Instance: cfg.Instance})
+		if err != nil {
+			return nil, "", fmt.Errorf("open the Redis engine (PEJL_REDIS_URL): %w", err)
+		}
+		return st, "redis", nil
+	}
+	st, err := memstore.Open(cfg.DataDir, memstore.Options{Logger: log})
+	if err != nil {
+		return nil, "", fmt.Errorf("open the embedded engine in %s (PEJL_DATA_DIR): %w", cfg.DataDir, err)
+	}
+	return st, "embedded", nil
+}
+
+// bootstrapAdmin makes sure the configured admin exists; with none configured and no admin
+// at all, it makes a development admin and prints its password once.
+func bootstrapAdmin(ctx context.Context, cfg Config, svc *forum.Service, stdout io.Writer) error {
+	if cfg.AdminEmail != "" {
+		if err := svc.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
+			return fmt.Errorf("PEJL_ADMIN_EMAIL/PEJL_ADMIN_PASSWORD: %w", err)
+		}
+		return nil
+	}
+	has, err := svc.HasAdmin(ctx)
+	if err != nil {
+		return fmt.Errorf("check for an admin account: %w", err)
+	}
+	if has {
+		return nil
+	}
+	password := forum.NewID(10)
+	if err := svc.EnsureAdmin(ctx, devAdminEmail, password); err != nil {
+		return fmt.Errorf("create the first admin: %w", err)
+	}
+	fmt.Fprintf(stdout, "\nNo admin was configured, so Pejl made one. Log in at %s/host with\n"+
+		"  E-mail:      %s\n  Adgangskode: %s\n"+
+		"This password is shown only now. Set PEJL_ADMIN_EMAIL and PEJL_ADMIN_PASSWORD to choose your own.\n\n",
+		cfg.PublicURL, devAdminEmail, password)
+	return nil
+}
+
+// sweepRetention deletes expired sessions at start and then every hour.
+func sweepRetention(ctx context.Context, svc *forum.Service, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		n, err := svc.SweepExpired(ctx)
+		if err != nil && ctx.Err() == nil {
+			log.Warn("retention sweep", "err", err)
+		} else if n > 0 {
+			log.Info("retention sweep deleted sessions", "sessions", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
