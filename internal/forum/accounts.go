@@ -158,12 +158,14 @@ func (s *Service) limited(ctx context.Context, key string, rate int, period time
 // secret for the cookie. Failures are limited per account and per client address.
 func (s *Service) Login(ctx context.Context, email, password, clientAddr string) (*User, string, error) {
 	email = normEmail(email)
-	const msg = "Too many failed logins. Wait a few minutes and try again."
-	// Check the limits before the slow hash, without spending on success.
-	for _, key := range []string{"login-fail-acct:" + email, "login-fail-addr:" + clientAddr} {
-		if err := s.peekFailures(ctx, key, msg); err != nil {
-			return nil, "", err
-		}
+	const msg = "Too many login attempts. Wait a few minutes and try again."
+	// Every attempt counts, right or wrong, and the limit is checked before the password:
+	// the answer past the limit says nothing about whether the password was right.
+	if err := s.limited(ctx, "login-acct:"+email, 10, 15*time.Minute, 10, msg); err != nil {
+		return nil, "", err
+	}
+	if err := s.limited(ctx, "login-addr:"+clientAddr, 60, 15*time.Minute, 30, msg); err != nil {
+		return nil, "", err
 	}
 	u, err := s.e.UserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -174,11 +176,6 @@ func (s *Service) Login(ctx context.Context, email, password, clientAddr string)
 		hash = []byte(u.PasswordHash)
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || u == nil {
-		for _, key := range []string{"login-fail-acct:" + email, "login-fail-addr:" + clientAddr} {
-			if err := s.limited(ctx, key, 10, 15*time.Minute, 10, msg); err != nil {
-				return nil, "", err
-			}
-		}
 		return nil, "", Errorf(EInvalidCredentials, "The email or the password is wrong.")
 	}
 	secret := NewSecret()
@@ -186,12 +183,6 @@ func (s *Service) Login(ctx context.Context, email, password, clientAddr string)
 		return nil, "", engineErr(err)
 	}
 	return u, secret, nil
-}
-
-// peekFailures refuses when the key's failure budget is spent. It spends from a separate,
-// larger budget, so that it only trips after the failure limit did.
-func (s *Service) peekFailures(ctx context.Context, key, msg string) error {
-	return s.limited(ctx, "peek:"+key, 20, 15*time.Minute, 20, msg)
 }
 
 // Logout ends a login.
@@ -257,12 +248,18 @@ func (s *Service) CreateToken(ctx context.Context, actor *User, name string) (st
 
 // Tokens lists the actor's tokens.
 func (s *Service) Tokens(ctx context.Context, actor *User) ([]Token, error) {
+	if actor == nil {
+		return nil, Errorf(EUnauthenticated, "Log in first.")
+	}
 	ts, err := s.e.Tokens(ctx, actor.ID)
 	return ts, engineErr(err)
 }
 
 // DeleteToken revokes one of the actor's tokens.
 func (s *Service) DeleteToken(ctx context.Context, actor *User, id string) error {
+	if actor == nil {
+		return Errorf(EUnauthenticated, "Log in first.")
+	}
 	err := s.e.DeleteToken(ctx, actor.ID, id)
 	if errors.Is(err, ErrNotFound) {
 		return Errorf(ENotFound, "There is no token %q.", id)

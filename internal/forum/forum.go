@@ -168,7 +168,8 @@ const (
 	RoleFacilitator = "facilitator"
 )
 
-// User is a facilitator or admin account.
+// User is a facilitator or admin account. Engines store it as JSON, hash included: never
+// render a User to a client; map it to an output type.
 type User struct {
 	ID           string    `json:"id"`
 	Email        string    `json:"email"`

@@ -3,6 +3,7 @@ package forum
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"sort"
 	"strconv"
@@ -250,17 +251,31 @@ func (s *Service) ActivityResults(ctx context.Context, sess *Session, a *Activit
 
 // ScanVotes streams every current vote of a session (for exports).
 func (s *Service) ScanVotes(ctx context.Context, sessionID string, fn func(Vote) error) error {
-	return s.e.ScanVotes(ctx, sessionID, fn)
+	var cbErr error
+	err := s.e.ScanVotes(ctx, sessionID, func(v Vote) error { cbErr = fn(v); return cbErr })
+	return scanErr(err, cbErr)
 }
 
 // ScanComments streams every comment of a session in creation order (for exports).
 func (s *Service) ScanComments(ctx context.Context, sessionID string, fn func(Comment) error) error {
-	return s.e.ScanComments(ctx, sessionID, fn)
+	var cbErr error
+	err := s.e.ScanComments(ctx, sessionID, func(c Comment) error { cbErr = fn(c); return cbErr })
+	return scanErr(err, cbErr)
 }
 
 // ScanParticipants streams every participant of a session (for exports).
 func (s *Service) ScanParticipants(ctx context.Context, sessionID string, fn func(Participant) error) error {
-	return s.e.ScanParticipants(ctx, sessionID, fn)
+	var cbErr error
+	err := s.e.ScanParticipants(ctx, sessionID, func(p Participant) error { cbErr = fn(p); return cbErr })
+	return scanErr(err, cbErr)
+}
+
+// scanErr passes the caller's own callback error through as it is and maps engine errors.
+func scanErr(err, cbErr error) error {
+	if err == nil || (cbErr != nil && errors.Is(err, cbErr)) {
+		return err
+	}
+	return engineErr(err)
 }
 
 // ParticipantCounts returns the number of participants in all and per group id.

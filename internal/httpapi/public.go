@@ -1,0 +1,99 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"pejl/internal/forum"
+)
+
+func (a *api) retentionDays() int {
+	return int(a.svc.Config().Retention / (24 * time.Hour))
+}
+
+// GET /api/v1/config (public) → {"version","retention_days","languages"}.
+func (a *api) handleConfig() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.JSON(http.StatusOK, gin.H{
+			"version":        a.cfg.Version,
+			"retention_days": a.retentionDays(),
+			"languages":      []string{"da", "en"},
+		})
+	}
+}
+
+// joinJSON is what a phone learns about a session before it joins.
+type joinJSON struct {
+	SessionID     string             `json:"session_id"`
+	Title         string             `json:"title"`
+	State         forum.SessionState `json:"state"`
+	Language      string             `json:"language"`
+	Groups        []forum.Group      `json:"groups"`
+	JoinURL       string             `json:"join_url"`
+	RetentionDays int                `json:"retention_days"`
+}
+
+// GET /api/v1/join/{code} (public) → {"session_id","title","state","language","groups",
+// "join_url","retention_days"}; unknown or ended → 404 unknown_code; guessing → 429.
+func (a *api) handleJoinLookup() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		code := c.Param("code")
+		sess, err := a.svc.JoinLookup(c.Request.Context(), code, a.trusted.clientAddr(c.Request))
+		if err != nil {
+			a.fail(c, err)
+			return
+		}
+		groups := sess.Groups
+		if groups == nil {
+			groups = []forum.Group{}
+		}
+		c.JSON(http.StatusOK, joinJSON{
+			SessionID: sess.ID, Title: sess.Title, State: sess.State, Language: sess.Language,
+			Groups: groups, JoinURL: a.svc.JoinURL(sess.Code), RetentionDays: a.retentionDays(),
+		})
+	}
+}
+
+// GET /api/v1/join/{code}/live: the participant's socket. A foreign Origin is refused
+// before the upgrade.
+func (a *api) handleParticipantLive() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !AllowedOrigin(c.Request, a.allowedOrigins) {
+			writeError(c, http.StatusForbidden, forum.EForbidden, "This page may not open a connection here (Origin check).", nil)
+			return
+		}
+		if a.live == nil {
+			writeError(c, http.StatusServiceUnavailable, forum.EUnavailable, "Live connections are not available on this server.", nil)
+			return
+		}
+		a.live.ServeParticipant(c.Writer, c.Request, c.Param("code"))
+	}
+}
+
+// GET /api/v1/sessions/{id}/live: the facilitator's (and presenter screen's) socket. Origin,
+// then credentials (401), then access to the session (404), then the upgrade.
+func (a *api) handleFacilitatorLive() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !AllowedOrigin(c.Request, a.allowedOrigins) {
+			writeError(c, http.StatusForbidden, forum.EForbidden, "This page may not open a connection here (Origin check).", nil)
+			return
+		}
+		u, err := a.authenticate(c.Request)
+		if err != nil {
+			a.fail(c, err)
+			return
+		}
+		c.Set(actorKey, u)
+		sess, ok := a.session(c)
+		if !ok {
+			return
+		}
+		if a.live == nil {
+			writeError(c, http.StatusServiceUnavailable, forum.EUnavailable, "Live connections are not available on this server.", nil)
+			return
+		}
+		a.live.ServeFacilitator(c.Writer, c.Request, u, sess.ID)
+	}
+}
