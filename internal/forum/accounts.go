@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -21,7 +22,11 @@ const (
 
 // dummyHash is compared against when an email is unknown, so that a wrong email costs as
 // long as a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("pejl-not-a-password"), bcryptCost)
+// It is made on first use, not at start.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("pejl-not-a-password"), bcryptCost)
+	return h
+})
 
 // NewUser is what an admin asks for (or the bootstrap).
 type NewUser struct {
@@ -171,7 +176,7 @@ func (s *Service) Login(ctx context.Context, email, password, clientAddr string)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, "", engineErr(err)
 	}
-	hash := dummyHash
+	hash := dummyHash()
 	if u != nil {
 		hash = []byte(u.PasswordHash)
 	}

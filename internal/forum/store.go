@@ -14,7 +14,8 @@ import (
 type SessionStore interface {
 	// CreateSession stores a new session and reserves its code, in one atomic step. It
 	// returns ErrConflict if the code is taken (the caller picks another) or the id exists.
-	// It sets s.Rev to 1 and starts the session's version and a fresh epoch.
+	// It sets s.Rev to 1, starts the session's version and a fresh epoch, and makes
+	// OpenActivities() the open set.
 	CreateSession(ctx context.Context, s *Session) error
 	// Session returns the session document.
 	Session(ctx context.Context, id string) (*Session, error)
@@ -81,7 +82,9 @@ type VoteStore interface {
 	// participant+ClientID, open check, replace, move tally, bump version); the batch is
 	// one round trip or one durable write, and when ApplyVotes returns without error every
 	// applied op is durable. A returned error means none of the results are known: the
-	// caller answers unavailable and the client resends with the same ids.
+	// caller answers unavailable and the client resends with the same ids. Ops for a
+	// deleted or unknown session come back VoteClosed (or the call fails with ErrNotFound)
+	// and store nothing.
 	ApplyVotes(ctx context.Context, sessionID string, ops []VoteOp) ([]VoteResult, error)
 	// Tally returns an activity's tally fields (empty map when none); the field "_v"
 	// counts changes to it.
@@ -101,8 +104,8 @@ type CommentStore interface {
 	// case (then nothing changed and the earlier result stands). It bumps the version.
 	AddComment(ctx context.Context, sessionID, clientID string, c Comment) (dup bool, version int64, err error)
 	// Upvote records the participant's upvote of a comment, at most one per participant
-	// per comment, and records clientID; changed is false for a repeat. It returns the
-	// comment after the step. ErrNotFound for an unknown comment.
+	// per comment, and records clientID; changed is false for a repeat. A change bumps the
+	// version. It returns the comment after the step. ErrNotFound for an unknown comment.
 	Upvote(ctx context.Context, sessionID, participantID, commentID, clientID string) (c *Comment, changed bool, err error)
 	// Upvoted returns the ids of the comments the participant upvoted.
 	Upvoted(ctx context.Context, sessionID, participantID string) ([]string, error)
