@@ -1,0 +1,64 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+)
+
+// Allow takes one event for key under a limit of rate per period with the given burst,
+// shared by every instance (redis_rate: GCRA in one Lua script).
+func (s *Store) Allow(ctx context.Context, key string, rate int, period time.Duration, burst int) (bool, time.Duration, error) {
+	res, err := s.limiter.Allow(ctx, s.rateKey(key), redis_rate.Limit{Rate: rate, Period: period, Burst: burst})
+	if err != nil {
+		return false, 0, mapErr(err)
+	}
+	if res.Allowed > 0 {
+		return true, 0, nil
+	}
+	return false, max(res.RetryAfter, 0), nil
+}
+
+// presenceCounts is one instance's entry in a session's presence hash.
+type presenceCounts struct {
+	Total  int64            `json:"t"`
+	Groups map[string]int64 `json:"g,omitempty"`
+}
+
+// SetPresence records this instance's counts for the session until ttl from now, on the
+// Redis server's clock (presence_set).
+func (s *Store) SetPresence(ctx context.Context, sessionID, instance string, total int64, groups map[string]int64, ttl time.Duration) error {
+	doc, err := json.Marshal(presenceCounts{Total: total, Groups: groups})
+	if err != nil {
+		return fmt.Errorf("redisstore: encode presence: %w", err)
+	}
+	ms := max(ttl.Milliseconds(), 1)
+	_, err = s.run(ctx, scrPresenceSet, []string{s.sk(sessionID).presence()}, instance, doc, ms)
+	return err
+}
+
+// Presence adds up the counts of every instance whose entry has not expired (presence_get).
+func (s *Store) Presence(ctx context.Context, sessionID string) (int64, map[string]int64, error) {
+	v, err := s.run(ctx, scrPresenceGet, []string{s.sk(sessionID).presence()})
+	if err != nil {
+		return 0, nil, err
+	}
+	entries, _ := v.([]any)
+	var total int64
+	groups := map[string]int64{}
+	for _, e := range entries {
+		doc, _ := e.(string)
+		var c presenceCounts
+		if err := json.Unmarshal([]byte(doc), &c); err != nil {
+			return 0, nil, fmt.Errorf("redisstore: decode presence: %w", err)
+		}
+		total += c.Total
+		for g, n := range c.Groups {
+			groups[g] += n
+		}
+	}
+	return total, groups, nil
+}
