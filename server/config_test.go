@@ -1,0 +1,38 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadConfig(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	cfg, err := loadConfig(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != ":8080" || cfg.PublicURL != "http://localhost:8080" || cfg.DataDir != "./data" ||
+		cfg.Retention != 4320*time.Hour || cfg.AllowedOrigins[0] != "http://localhost:8080" || cfg.RedisURL != "" {
+		t.Fatalf("defaults: %+v", cfg)
+	}
+	cfg, err = loadConfig(env(map[string]string{"PEJL_ADDR": "127.0.0.1:9000", "PEJL_PUBLIC_URL": "https://pejl.example.dk/",
+		"PEJL_ALLOWED_ORIGINS": "https://a.dk,https://b.dk", "PEJL_RETENTION": "24h"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.PublicURL != "https://pejl.example.dk" || len(cfg.AllowedOrigins) != 2 || cfg.Retention != 24*time.Hour {
+		t.Fatalf("parsed: %+v", cfg)
+	}
+	for _, bad := range []map[string]string{
+		{"PEJL_PUBLIC_URL": "ftp://x"},
+		{"PEJL_ADMIN_EMAIL": "a@b.dk"},
+		{"PEJL_LOG_FORMAT": "xml"},
+		{"PEJL_RETENTION": "soon"},
+		{"PEJL_RETENTION": "-1h"},
+	} {
+		if _, err := loadConfig(env(bad)); err == nil || !strings.Contains(err.Error(), "configuration") {
+			t.Errorf("%v: err %v", bad, err)
+		}
+	}
+}
