@@ -1,0 +1,175 @@
+// Shapes of ../shared/spec/api-v1.md and docs/api-additions.md, as the
+// frontend uses them. Fields the server may add are allowed by the index types.
+
+export type SessionState = 'lobby' | 'live' | 'ended';
+export type ActivityKind = 'scale' | 'choice' | 'rank' | 'words' | 'comments';
+
+export interface User {
+  id: string;
+  email: string;
+  name?: string;
+  role: 'facilitator' | 'admin' | string;
+}
+
+export interface Group {
+  id: string;
+  label: string;
+}
+
+export interface Statement {
+  id: string;
+  text: string;
+}
+
+export interface Section {
+  id: string;
+  title: string;
+  level?: number;
+  body?: string;
+  statements: Statement[];
+}
+
+export interface CharterSummary {
+  id: string;
+  title: string;
+  language: string;
+  sections: number;
+  statements: number;
+  builtin?: boolean;
+}
+
+export interface Charter {
+  id: string;
+  title: string;
+  language: string;
+  intro?: string;
+  sections: Section[];
+}
+
+export interface Option {
+  id: string;
+  label: string;
+}
+
+export interface ScaleResults {
+  statements: Record<string, { counts: Record<string, number>; n: number; mean: number | null }>;
+}
+export interface ChoiceResults {
+  options: Record<string, number>;
+  n: number;
+}
+export interface RankResults {
+  points: Record<string, number>;
+  n: number;
+}
+export interface WordsResults {
+  words: Record<string, number>;
+  n: number;
+}
+export interface CommentsResults {
+  comments: Comment[];
+  n: number;
+}
+export type Results = Partial<ScaleResults & ChoiceResults & RankResults & WordsResults & CommentsResults> & {
+  [k: string]: unknown;
+};
+
+export interface Activity {
+  id: string;
+  kind: ActivityKind;
+  section: string;
+  prompt?: string;
+  statements?: string[];
+  options?: Option[];
+  /** Texts for statement ids outside the current section (rank over the charter), when the server sends them. */
+  items?: Statement[];
+  min?: number;
+  max?: number;
+  labels?: string[];
+  max_choices?: number;
+  k?: number;
+  state: 'open' | 'closed';
+  results: 'shown' | 'hidden';
+  tally?: Results;
+  groups?: GroupResults[];
+  [k: string]: unknown;
+}
+
+/** Results per group that passes the anonymity threshold (facilitator only). */
+export interface GroupResults {
+  group: { id: string; label: string; members?: number; groups?: string[] };
+  results: Results;
+}
+
+export interface Comment {
+  id: string;
+  text?: string;
+  statement?: string | null;
+  activity?: string;
+  upvotes?: number;
+  hidden?: boolean;
+  starred?: boolean;
+  created_at?: string;
+  mine?: boolean;
+  upvoted?: boolean;
+  group?: string;
+  [k: string]: unknown;
+}
+
+/** welcome.session / state.session */
+export interface Snapshot {
+  id: string;
+  title: string;
+  state: SessionState;
+  language: string;
+  groups?: Group[];
+  current_section: string | null;
+  section: Section | null;
+  activities: Activity[];
+  [k: string]: unknown;
+}
+
+export interface Mine {
+  votes: { activity: string; statement?: string | null; value: unknown }[];
+  comments: { id: string; activity: string; statement?: string | null; text: string }[];
+  upvoted?: string[];
+}
+
+export interface SessionInfo {
+  id: string;
+  code: string;
+  title: string;
+  state: SessionState;
+  language: string;
+  charter_id: string;
+  current_section?: string | null;
+  groups?: Group[];
+  anonymity_threshold?: number;
+  join_url: string;
+  created_at?: string;
+  [k: string]: unknown;
+}
+
+export interface Presence {
+  count: number;
+  groups: Record<string, number>;
+}
+
+/** GET /api/v1/sessions/{id} */
+export interface FacilitatorView {
+  session: SessionInfo;
+  charter: Charter;
+  activities: Activity[];
+  participants: Presence;
+}
+
+/** GET /api/v1/join/{code} */
+export interface JoinInfo {
+  session_id: string;
+  title: string;
+  state: SessionState;
+  language: string;
+  groups?: Group[];
+  join_url?: string;
+  retention_days?: number;
+}
