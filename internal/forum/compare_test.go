@@ -128,6 +128,7 @@ func wantStat(t *testing.T, what string, r forum.StatementResult, counts map[int
 }
 
 func TestCompare(t *testing.T) {
+	t.Parallel()
 	svc := cmpService(t)
 	ctx := context.Background()
 	mette := &forum.User{ID: "u-mette", Role: forum.RoleFacilitator}
@@ -266,6 +267,7 @@ func TestCompare(t *testing.T) {
 
 // TestCompareThresholdPerSession: each session's own threshold decides its groups.
 func TestCompareThresholdPerSession(t *testing.T) {
+	t.Parallel()
 	svc := cmpService(t)
 	ctx := context.Background()
 	mette := &forum.User{ID: "u-mette"}

@@ -13,6 +13,9 @@ type ActivityView struct {
 	Tally *Results `json:"tally,omitempty"`
 	// Groups are results per visible group (facilitator view only).
 	Groups []GroupResults `json:"groups,omitempty"`
+	// Items name the statements of a rank activity with their text, since they may come
+	// from other sections than the one on screen.
+	Items []Option `json:"items,omitempty"`
 }
 
 // Snapshot is what a participant (or a presenter) sees of a session.
@@ -54,6 +57,13 @@ func (s *Service) Snapshot(ctx context.Context, sess *Session) (*Snapshot, error
 			continue
 		}
 		av := ActivityView{Activity: *a}
+		if a.Kind == KindRank {
+			for _, id := range a.Statements {
+				if st, _, ok := ch.Statement(id); ok {
+					av.Items = append(av.Items, Option{ID: id, Label: st.Text})
+				}
+			}
+		}
 		if a.Results == ResultsShown {
 			r, _, err := s.ActivityResults(ctx, sess, a, nil)
 			if err != nil {
