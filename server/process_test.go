@@ -422,3 +422,36 @@ func TestFirstStartPrintsAdminLogin(t *testing.T) {
 		t.Fatalf("login with the printed password: %d", resp.StatusCode)
 	}
 }
+
+func TestExportsOverHTTP(t *testing.T) {
+	addr := freeAddr(t)
+	p := startPejl(t, addr, "PEJL_DATA_DIR="+t.TempDir())
+	s, _ := setupAndVote(t, p.base, 5)
+	a := login(t, p.base)
+	for _, tc := range []struct{ path, ct, starts string }{
+		{"votes.csv", "text/csv; charset=utf-8", "\ufeffsession_id,section_id,section_title,activity_id,activity_kind,statement_id,statement_text,participant,group,value,updated_at"},
+		{"votes.csv?delimiter=semicolon", "text/csv; charset=utf-8", "\ufeffsession_id;section_id;"},
+		{"comments.csv", "text/csv; charset=utf-8", "\ufeffsession_id,section_id,section_title,activity_id,statement_id,comment_id,participant,group,text,upvotes,hidden,created_at"},
+		{"results.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "PK"},
+		{"report.pdf", "application/pdf", "%PDF"},
+		{"session.json", "application/json; charset=utf-8", "{"},
+	} {
+		resp, err := a.hc.Get(p.base + "/api/v1/sessions/" + s.ID + "/export/" + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != tc.ct || !strings.HasPrefix(string(body), tc.starts) {
+			t.Fatalf("%s: %d %q %.120q", tc.path, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
+		if tc.path == "votes.csv" && strings.Count(string(body), "\r\n") != 6 {
+			t.Fatalf("votes.csv has %d lines, want header + 5:\n%s", strings.Count(string(body), "\r\n"), body)
+		}
+	}
+	var cmp map[string]any
+	a.do("GET", "/api/v1/charters/allerod-ledelsesgrundlag/results?sessions="+s.ID, nil, 200, &cmp)
+	if len(cmp) == 0 {
+		t.Fatal("empty comparison")
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"pejl/frontend"
+	"pejl/internal/export"
 	"pejl/internal/forum"
 	"pejl/internal/httpapi"
 	"pejl/internal/live"
@@ -96,6 +97,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		TrustedProxies: cfg.TrustedProxies,
 		SecureCookies:  strings.HasPrefix(cfg.PublicURL, "https://"),
 		Live:           hub,
+		Exports:        exports(),
 		Frontend:       frontend.FS(),
 		Placeholder:    frontend.Placeholder(),
 		Ready:          ready,
@@ -231,5 +233,21 @@ func sweepRetention(ctx context.Context, svc *forum.Service, log *slog.Logger) {
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// exports wires package export's formats into the HTTP edge.
+func exports() httpapi.Exports {
+	return httpapi.Exports{
+		VotesCSV: func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, semicolon bool) error {
+			return export.VotesCSV(ctx, w, svc, sess, export.CSVOptions{Semicolon: semicolon})
+		},
+		CommentsCSV: func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, semicolon bool) error {
+			return export.CommentsCSV(ctx, w, svc, sess, export.CSVOptions{Semicolon: semicolon})
+		},
+		XLSX:           export.XLSX,
+		PDF:            export.PDF,
+		JSON:           export.JSON,
+		ComparisonXLSX: export.ComparisonXLSX,
 	}
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"pejl/internal/export"
 	"pejl/internal/forum"
 )
 
@@ -87,21 +86,41 @@ func safeName(s string) string {
 	return string(b)
 }
 
+// Exports are the export formats, injected by the server (package export) so that this
+// package knows only their shape. A nil function answers 501 not_implemented.
+type Exports struct {
+	VotesCSV       func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, semicolon bool) error
+	CommentsCSV    func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, semicolon bool) error
+	XLSX           func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session) error
+	PDF            func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session) error
+	JSON           func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session) error
+	ComparisonXLSX func(ctx context.Context, w io.Writer, cmp *forum.Comparison) error
+}
+
+// notImplemented answers for an export the server was built without.
+func notImplemented(c *gin.Context) {
+	writeError(c, http.StatusNotImplemented, "not_implemented", "This export is not available on this server.", nil)
+}
+
 // csvOptions reads ?delimiter=semicolon (or comma, the default).
-func csvOptions(c *gin.Context) (export.CSVOptions, bool) {
+func csvOptions(c *gin.Context) (semicolon bool, ok bool) {
 	switch c.Query("delimiter") {
 	case "", "comma":
-		return export.CSVOptions{}, true
+		return false, true
 	case "semicolon":
-		return export.CSVOptions{Semicolon: true}, true
+		return true, true
 	}
 	writeError(c, http.StatusBadRequest, forum.EBadRequest, `The delimiter must be "comma" or "semicolon".`, nil)
-	return export.CSVOptions{}, false
+	return false, false
 }
 
 // GET /api/v1/sessions/{id}/export/votes.csv[?delimiter=semicolon]
 func (a *api) handleExportVotesCSV() gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if a.exports.VotesCSV == nil {
+			notImplemented(c)
+			return
+		}
 		sess, ok := a.session(c)
 		if !ok {
 			return
@@ -111,7 +130,7 @@ func (a *api) handleExportVotesCSV() gin.HandlerFunc {
 			return
 		}
 		a.stream(c, ctCSV, sessionFile(sess, "votes.csv"), func(ctx context.Context, w io.Writer) error {
-			return export.VotesCSV(ctx, w, a.svc, sess, opt)
+			return a.exports.VotesCSV(ctx, w, a.svc, sess, opt)
 		})
 	}
 }
@@ -119,6 +138,10 @@ func (a *api) handleExportVotesCSV() gin.HandlerFunc {
 // GET /api/v1/sessions/{id}/export/comments.csv[?delimiter=semicolon]
 func (a *api) handleExportCommentsCSV() gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if a.exports.CommentsCSV == nil {
+			notImplemented(c)
+			return
+		}
 		sess, ok := a.session(c)
 		if !ok {
 			return
@@ -128,7 +151,7 @@ func (a *api) handleExportCommentsCSV() gin.HandlerFunc {
 			return
 		}
 		a.stream(c, ctCSV, sessionFile(sess, "comments.csv"), func(ctx context.Context, w io.Writer) error {
-			return export.CommentsCSV(ctx, w, a.svc, sess, opt)
+			return a.exports.CommentsCSV(ctx, w, a.svc, sess, opt)
 		})
 	}
 }
@@ -136,12 +159,16 @@ func (a *api) handleExportCommentsCSV() gin.HandlerFunc {
 // GET /api/v1/sessions/{id}/export/results.xlsx
 func (a *api) handleExportXLSX() gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if a.exports.XLSX == nil {
+			notImplemented(c)
+			return
+		}
 		sess, ok := a.session(c)
 		if !ok {
 			return
 		}
 		a.stream(c, ctXLSX, sessionFile(sess, "results.xlsx"), func(ctx context.Context, w io.Writer) error {
-			return export.XLSX(ctx, w, a.svc, sess)
+			return a.exports.XLSX(ctx, w, a.svc, sess)
 		})
 	}
 }
@@ -149,12 +176,16 @@ func (a *api) handleExportXLSX() gin.HandlerFunc {
 // GET /api/v1/sessions/{id}/export/report.pdf
 func (a *api) handleExportPDF() gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if a.exports.PDF == nil {
+			notImplemented(c)
+			return
+		}
 		sess, ok := a.session(c)
 		if !ok {
 			return
 		}
 		a.stream(c, ctPDF, sessionFile(sess, "report.pdf"), func(ctx context.Context, w io.Writer) error {
-			return export.PDF(ctx, w, a.svc, sess)
+			return a.exports.PDF(ctx, w, a.svc, sess)
 		})
 	}
 }
@@ -162,12 +193,16 @@ func (a *api) handleExportPDF() gin.HandlerFunc {
 // GET /api/v1/sessions/{id}/export/session.json
 func (a *api) handleExportJSON() gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if a.exports.JSON == nil {
+			notImplemented(c)
+			return
+		}
 		sess, ok := a.session(c)
 		if !ok {
 			return
 		}
 		a.stream(c, ctJSON, sessionFile(sess, "session.json"), func(ctx context.Context, w io.Writer) error {
-			return export.JSON(ctx, w, a.svc, sess)
+			return a.exports.JSON(ctx, w, a.svc, sess)
 		})
 	}
 }
@@ -206,12 +241,16 @@ func (a *api) handleCharterResults() gin.HandlerFunc {
 // GET /api/v1/charters/{id}/results.xlsx?sessions=a,b
 func (a *api) handleCharterResultsXLSX() gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if a.exports.ComparisonXLSX == nil {
+			notImplemented(c)
+			return
+		}
 		cmp, ok := a.compare(c)
 		if !ok {
 			return
 		}
 		a.stream(c, ctXLSX, "pejl-"+safeName(cmp.Charter.ID)+"-comparison.xlsx", func(ctx context.Context, w io.Writer) error {
-			return export.ComparisonXLSX(ctx, w, cmp)
+			return a.exports.ComparisonXLSX(ctx, w, cmp)
 		})
 	}
 }

@@ -48,6 +48,8 @@ type Config struct {
 	SecureCookies bool
 	// Live serves the WebSocket routes; nil answers them 503 (for tests).
 	Live Live
+	// Exports writes the export formats; nil functions answer 501.
+	Exports Exports
 	// Frontend is the built frontend (index.html, host.html, present.html, assets/…); it may
 	// lack any of them, or be nil.
 	Frontend fs.FS
@@ -72,6 +74,7 @@ type api struct {
 	allowedOrigins []string
 	trusted        proxies
 	live           Live
+	exports        Exports
 	metrics        *requestMetrics
 	engine         *gin.Engine
 }
@@ -100,6 +103,7 @@ func newAPI(cfg Config) *api {
 		cfg:            cfg,
 		allowedOrigins: AllowedOrigins(cfg.PublicURL, cfg.AllowedOrigins),
 		live:           cfg.Live,
+		exports:        cfg.Exports,
 	}
 	var bad []string
 	a.trusted, bad = parseProxies(cfg.TrustedProxies)

@@ -1,0 +1,416 @@
+// Package export writes a session's results as CSV, XLSX, PDF and JSON, and a charter's
+// comparison across sessions as XLSX. Each format has its own file and writes to an
+// io.Writer; the package knows nothing of HTTP.
+//
+// Exports are streamed: votes and comments come from forum.Service.ScanVotes and
+// ScanComments one at a time and go straight to the writer, so a 10,000-participant session
+// never sits whole in memory. Only small lookups (sections, statements, activities, group
+// counts) are built first.
+//
+// Groups follow the anonymity rule of the session (see forum.VisibleGroups): aggregates per
+// group are given only for the groups that VisibleGroups lets through. Row-level outputs (the
+// votes and comments rows of CSV, XLSX and JSON) apply a stricter form of the rule, see
+// RowGroups.
+package export
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	_ "time/tzdata" // dates in reports are Danish time, also on hosts without a zoneinfo database
+
+	"pejl/internal/charter"
+	"pejl/internal/forum"
+)
+
+// CSVOptions tune the CSV exports.
+type CSVOptions struct {
+	// Semicolon separates fields with ";" instead of "," (what Danish Excel expects).
+	Semicolon bool
+}
+
+// Neutralise makes a cell safe to open in a spreadsheet: a value that begins with "=", "+",
+// "-", "@", a tab or a carriage return gets a "'" in front, so that no spreadsheet reads it as
+// a formula. Every text cell of every export goes through it.
+func Neutralise(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
+}
+
+// timeFormat is how exports write instants: UTC, milliseconds, RFC 3339.
+const timeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timeFormat)
+}
+
+// RowGroups decides, for row-level exports, which group each participant's row shows, keyed by
+// the participant's group id; a group id that is absent from the map shows as empty.
+//
+// It starts from forum.VisibleGroups: a group with at least the threshold of participants
+// shows as itself, smaller groups show as the merged "other" when that reaches the threshold,
+// and otherwise are left empty. Row-level data needs one more step, because an empty group
+// cell is itself a group: the rows with an empty cell are the suppressed groups' members plus
+// the participants who chose no group. If that set holds members of a suppressed group and is
+// smaller than the threshold, anyone could read the suppressed group's rows as "the rows
+// without a group". Then the smallest visible group is left empty too (secondary
+// suppression), which brings the empty set to at least the threshold. So every value of the
+// group column — a group, "other", or empty — stands for at least threshold participants
+// whenever a small group hides behind it.
+func RowGroups(sess *forum.Session, total int64, counts map[string]int64) map[string]forum.GroupView {
+	thr := int64(max(sess.AnonymityThreshold, 1))
+	visible := forum.VisibleGroups(sess, counts)
+	out := map[string]forum.GroupView{}
+	for _, g := range visible {
+		for _, id := range g.Groups {
+			out[id] = g
+		}
+	}
+	var grouped, suppressed int64
+	for id, n := range counts {
+		grouped += n
+		if _, ok := out[id]; !ok {
+			suppressed += n
+		}
+	}
+	blank := suppressed + max(total-grouped, 0)
+	if suppressed == 0 || blank >= thr || len(visible) == 0 {
+		return out
+	}
+	smallest := visible[0]
+	for _, g := range visible[1:] {
+		if g.Members < smallest.Members || (g.Members == smallest.Members && g.ID == forum.OtherGroup) {
+			smallest = g
+		}
+	}
+	for _, id := range smallest.Groups {
+		delete(out, id)
+	}
+	return out
+}
+
+// actInfo is what an export needs to know about an activity.
+type actInfo struct {
+	a        *forum.Activity
+	section  *charter.Section // nil if the charter lacks the section
+	options  map[string]string
+	secTitle string
+	values   map[string]string // valueText's memory: raw value → text
+}
+
+// base is what every session export loads first: small lookups, never the votes.
+type base struct {
+	sess      *forum.Session
+	ch        *charter.Charter
+	lang      string
+	t         map[string]string
+	total     int64
+	counts    map[string]int64
+	visible   []forum.GroupView
+	rows      map[string]forum.GroupView
+	acts      map[string]*actInfo
+	stmts     map[string]charter.Statement
+	generated time.Time
+}
+
+func load(ctx context.Context, svc *forum.Service, sess *forum.Session) (*base, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ch, err := svc.Charter(ctx, sess.CharterID)
+	if err != nil {
+		return nil, err
+	}
+	total, counts, err := svc.ParticipantCounts(ctx, sess.ID)
+	if err != nil {
+		return nil, err
+	}
+	if counts == nil {
+		counts = map[string]int64{}
+	}
+	b := &base{sess: sess, ch: ch, lang: langOf(sess.Language), total: total, counts: counts,
+		visible: forum.VisibleGroups(sess, counts), rows: RowGroups(sess, total, counts),
+		acts: map[string]*actInfo{}, stmts: map[string]charter.Statement{},
+		generated: svc.Config().Now().UTC()}
+	b.t = words[b.lang]
+	for i := range ch.Sections {
+		for _, st := range ch.Sections[i].Statements {
+			b.stmts[st.ID] = st
+		}
+	}
+	for i := range sess.Activities {
+		a := &sess.Activities[i]
+		ai := &actInfo{a: a, options: map[string]string{}}
+		if sec, ok := ch.SectionByID(a.Section); ok {
+			ai.section, ai.secTitle = sec, sec.Title
+		}
+		for _, o := range a.Options {
+			ai.options[o.ID] = o.Label
+		}
+		b.acts[a.ID] = ai
+	}
+	return b, nil
+}
+
+// rowGroup returns the group a row shows for a participant's group id: its id (for CSV and
+// JSON) and its label (for XLSX), both empty when it may not be shown.
+func (b *base) rowGroup(groupID string) (id, label string) {
+	if groupID == "" {
+		return "", ""
+	}
+	g, ok := b.rows[groupID]
+	if !ok {
+		return "", ""
+	}
+	return g.ID, g.Label
+}
+
+// itemLabel names an option or statement of a choice or rank activity for people.
+func (b *base) itemLabel(ai *actInfo, id string) string {
+	if l, ok := ai.options[id]; ok {
+		return l
+	}
+	if st, ok := b.stmts[id]; ok {
+		return st.Text
+	}
+	return id
+}
+
+// valueText renders a vote's value for people: the number of a scale, the labels of chosen
+// options or ranked items in order, the words. Values repeat, so each activity remembers the
+// texts of up to a few thousand of them.
+func (b *base) valueText(ai *actInfo, raw json.RawMessage) string {
+	if ai == nil {
+		return b.renderValue(nil, raw)
+	}
+	if s, ok := ai.values[string(raw)]; ok {
+		return s
+	}
+	s := b.renderValue(ai, raw)
+	if ai.values == nil {
+		ai.values = map[string]string{}
+	}
+	if len(ai.values) < 4096 {
+		ai.values[string(raw)] = s
+	}
+	return s
+}
+
+func (b *base) renderValue(ai *actInfo, raw json.RawMessage) string {
+	var items []string
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return string(raw)
+	}
+	if ai != nil && (ai.a.Kind == forum.KindChoice || ai.a.Kind == forum.KindRank) {
+		for i, id := range items {
+			if l, ok := ai.options[id]; ok {
+				items[i] = l
+			}
+		}
+	}
+	return strings.Join(items, "; ")
+}
+
+// scaleRange is the span of values over every scale activity (1–5 for default sessions).
+func scaleRange(sess *forum.Session) (lo, hi int) {
+	lo, hi = 1, 5
+	first := true
+	for _, a := range sess.Activities {
+		if a.Kind != forum.KindScale {
+			continue
+		}
+		if first {
+			lo, hi, first = a.Min, a.Max, false
+			continue
+		}
+		lo, hi = min(lo, a.Min), max(hi, a.Max)
+	}
+	return lo, hi
+}
+
+// activitiesInOrder returns the session's activities in the charter's order of sections, then in
+// session order within a section.
+func (b *base) activitiesInOrder() []*forum.Activity {
+	pos := map[string]int{}
+	for i, s := range b.ch.Sections {
+		pos[s.ID] = i
+	}
+	out := make([]*forum.Activity, 0, len(b.sess.Activities))
+	for i := range b.sess.Activities {
+		out = append(out, &b.sess.Activities[i])
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		pi, ok := pos[out[i].Section]
+		if !ok {
+			pi = len(pos)
+		}
+		pj, ok := pos[out[j].Section]
+		if !ok {
+			pj = len(pos)
+		}
+		return pi < pj
+	})
+	return out
+}
+
+// rankedItem is one option, ranked item or word of an activity with its count (or points).
+type rankedItem struct {
+	ID    string
+	Label string
+	N     int64
+}
+
+// rankedItems lists a choice, rank or words activity's items for display, biggest first.
+func (b *base) rankedItems(ai *actInfo, r forum.Results) []rankedItem {
+	var items []rankedItem
+	switch ai.a.Kind {
+	case forum.KindChoice:
+		for _, o := range ai.a.Options {
+			items = append(items, rankedItem{o.ID, o.Label, r.Options[o.ID]})
+		}
+	case forum.KindRank:
+		ids := ai.a.Statements
+		if len(ai.a.Options) > 0 {
+			ids = nil
+			for _, o := range ai.a.Options {
+				ids = append(ids, o.ID)
+			}
+		}
+		for _, id := range ids {
+			items = append(items, rankedItem{id, b.itemLabel(ai, id), r.Points[id]})
+		}
+	case forum.KindWords:
+		for w, n := range r.Words {
+			items = append(items, rankedItem{w, w, n})
+		}
+	}
+	sort.SliceStable(items, func(i, j int) bool {
+		if items[i].N != items[j].N {
+			return items[i].N > items[j].N
+		}
+		if ai.a.Kind == forum.KindWords {
+			return items[i].Label < items[j].Label
+		}
+		return false
+	})
+	return items
+}
+
+// fmtMean writes a mean with two decimals, with a decimal comma in Danish.
+func fmtMean(lang string, m *float64) string {
+	if m == nil {
+		return "–"
+	}
+	s := strconv.FormatFloat(*m, 'f', 2, 64)
+	if lang == "da" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
+
+func langOf(l string) string {
+	if _, ok := words[l]; ok {
+		return l
+	}
+	return "da"
+}
+
+// kindName names an activity kind for people.
+func kindName(t map[string]string, kind string) string {
+	if s, ok := t["kind_"+kind]; ok {
+		return s
+	}
+	return kind
+}
+
+// words are the exports' words per language (see ../shared/i18n-da.md).
+var words = map[string]map[string]string{
+	"da": {
+		"sheet_summary": "Oversigt", "sheet_votes": "Stemmer", "sheet_comments": "Kommentarer",
+		"sheet_activities": "Andre aktiviteter", "sheet_comparison": "Sammenligning", "sheet_sessions": "Forløb",
+		"session": "Forløb", "session_id": "Forløb-id", "section_id": "Afsnit-id", "section": "Afsnit",
+		"activity_id": "Aktivitet-id", "activity": "Aktivitet", "kind": "Type", "statement_id": "Udsagn-id",
+		"statement": "Udsagn", "participant": "Deltager", "group": "Gruppe", "value": "Svar",
+		"updated_at": "Tidspunkt", "comment_id": "Kommentar-id", "comment": "Kommentar",
+		"upvotes": "Enig (+1)", "hidden": "Skjult", "starred": "Fremhævet", "created_at": "Oprettet",
+		"mean": "Gennemsnit", "mean_short": "Gns.", "responses": "svar", "participants": "deltagere",
+		"participants_title": "Deltagere", "charter": "Ledelsesgrundlag", "date": "Dato", "all": "Alle",
+		"threshold": "Mindste gruppestørrelse for resultater", "scale": "Skala", "item": "Svarmulighed",
+		"count": "Antal", "points": "Point", "prompt": "Spørgsmål", "comments": "Kommentarer",
+		"overview": "Overblik over alle udsagn", "report": "Rapport", "generated": "Rapporten er dannet",
+		"page": "Side", "of": "af", "pooled": "Samlet", "groups": "Grupper", "code": "Kode",
+		"state": "Status", "no_answers": "Ingen svar endnu.", "no_comments": "Ingen kommentarer.",
+		"more_comments": "%d kommentarer mere står i Excel-filen.", "share_note": "Feltets farve viser andelen af svar; tallet er andelen i procent.",
+		"group_note":   "Resultater for grupper vises kun for grupper med mindst %d deltagere; mindre grupper er lagt sammen i \"Øvrige\" eller udeladt. Totalerne er altid med alle.",
+		"groups_title": "Grupper med resultater",
+		"kind_scale":   "Skala", "kind_choice": "Valg", "kind_rank": "Rangering", "kind_words": "Ord", "kind_comments": "Kommentarer",
+		"top_comments": "Kommentarer", "rank_note": "Point: 1. plads giver flest point (Borda).",
+		"yes": "ja", "no": "nej", "contents": "Indhold",
+		"no_groups":        "Ingen grupper med mindst %d deltagere.",
+		"sessions_count":   "Forløb i sammenligningen",
+		"pooled_note":      "\"Samlet\" regner alle forløbs svar sammen. Grupper tæller kun med fra de forløb, hvor gruppen selv nåede mindste gruppestørrelse.",
+		"upvotes_short":    "enige",
+		"mean_note":        "Gns. = Gennemsnit på skalaen fra %d til %d.",
+		"scale_legend_sep": " · ",
+	},
+	"en": {
+		"sheet_summary": "Summary", "sheet_votes": "Votes", "sheet_comments": "Comments",
+		"sheet_activities": "Other activities", "sheet_comparison": "Comparison", "sheet_sessions": "Sessions",
+		"session": "Session", "session_id": "Session id", "section_id": "Section id", "section": "Section",
+		"activity_id": "Activity id", "activity": "Activity", "kind": "Kind", "statement_id": "Statement id",
+		"statement": "Statement", "participant": "Participant", "group": "Group", "value": "Answer",
+		"updated_at": "Time", "comment_id": "Comment id", "comment": "Comment",
+		"upvotes": "Agree (+1)", "hidden": "Hidden", "starred": "Starred", "created_at": "Created",
+		"mean": "Mean", "mean_short": "Mean", "responses": "responses", "participants": "participants",
+		"participants_title": "Participants", "charter": "Charter", "date": "Date", "all": "All",
+		"threshold": "Minimum group size for results", "scale": "Scale", "item": "Option",
+		"count": "Count", "points": "Points", "prompt": "Question", "comments": "Comments",
+		"overview": "Overview of all statements", "report": "Report", "generated": "Report generated",
+		"page": "Page", "of": "of", "pooled": "Pooled", "groups": "Groups", "code": "Code",
+		"state": "State", "no_answers": "No answers yet.", "no_comments": "No comments.",
+		"more_comments": "%d more comments are in the Excel file.", "share_note": "A cell's shade shows the share of answers; the number is the share in per cent.",
+		"group_note":   "Results by group are shown only for groups with at least %d participants; smaller groups are merged into \"Other\" or left out. Totals always include everyone.",
+		"groups_title": "Groups with results",
+		"kind_scale":   "Scale", "kind_choice": "Choice", "kind_rank": "Ranking", "kind_words": "Words", "kind_comments": "Comments",
+		"top_comments": "Comments", "rank_note": "Points: first place gives the most points (Borda).",
+		"yes": "yes", "no": "no", "contents": "Contents",
+		"no_groups":        "No group has at least %d participants.",
+		"sessions_count":   "Sessions compared",
+		"pooled_note":      "\"Pooled\" counts every session's answers together. A group counts only from the sessions in which it reached the minimum group size itself.",
+		"upvotes_short":    "agree",
+		"mean_note":        "Mean on the scale from %d to %d.",
+		"scale_legend_sep": " · ",
+	},
+}
+
+var monthsDA = []string{"januar", "februar", "marts", "april", "maj", "juni", "juli", "august",
+	"september", "oktober", "november", "december"}
+
+// fmtDate writes a date for people in the language, in Danish time.
+func fmtDate(lang string, t time.Time) string {
+	t = t.In(copenhagen())
+	if lang == "da" {
+		return strconv.Itoa(t.Day()) + ". " + monthsDA[t.Month()-1] + " " + strconv.Itoa(t.Year())
+	}
+	return t.Format("2 January 2006")
+}
+
+var copenhagen = sync.OnceValue(func() *time.Location {
+	if loc, err := time.LoadLocation("Europe/Copenhagen"); err == nil {
+		return loc
+	}
+	return time.UTC
+})

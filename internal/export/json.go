@@ -1,0 +1,157 @@
+package export
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"time"
+
+	"pejl/internal/charter"
+	"pejl/internal/forum"
+)
+
+// JSONFormat names the shape of session.json (documented in docs/export.md).
+const JSONFormat = "pejl.session.v1"
+
+type jsonHead struct {
+	Format       string                 `json:"format"`
+	GeneratedAt  time.Time              `json:"generated_at"`
+	Session      forum.SessionInfo      `json:"session"`
+	Charter      *charter.Charter       `json:"charter"`
+	Participants forum.ParticipantsView `json:"participants"`
+	Groups       []forum.GroupView      `json:"groups"`
+	Activities   []jsonActivity         `json:"activities"`
+}
+
+type jsonActivity struct {
+	forum.Activity
+	Tally  any                  `json:"tally"`
+	Groups []forum.GroupResults `json:"groups"`
+}
+
+// jsonCommentsTally is a comments activity's tally in session.json: the comments themselves
+// are in the document's "comments" list.
+type jsonCommentsTally struct {
+	N      int64 `json:"n"`
+	Hidden int64 `json:"hidden"`
+}
+
+type jsonComment struct {
+	ID          string    `json:"id"`
+	Activity    string    `json:"activity"`
+	Section     string    `json:"section"`
+	Statement   string    `json:"statement,omitempty"`
+	Participant string    `json:"participant"`
+	Group       string    `json:"group,omitempty"`
+	Text        string    `json:"text"`
+	Upvotes     int64     `json:"upvotes"`
+	Hidden      bool      `json:"hidden"`
+	Starred     bool      `json:"starred"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+type jsonVote struct {
+	Activity    string          `json:"activity"`
+	Statement   string          `json:"statement,omitempty"`
+	Participant string          `json:"participant"`
+	Group       string          `json:"group,omitempty"`
+	Value       json.RawMessage `json:"value"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+}
+
+// JSON writes session.json: the session, its charter, participant counts per visible group,
+// every activity with its results in total and per visible group, then every comment and every
+// current vote (participants by pseudonym, groups by RowGroups). Comments and votes are
+// streamed. The shape is documented in docs/export.md.
+func JSON(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session) error {
+	b, err := load(ctx, svc, sess)
+	if err != nil {
+		return err
+	}
+	// One pass over the comments to count them per activity (nothing is kept).
+	shown, hidden := map[string]int64{}, map[string]int64{}
+	if err := svc.ScanComments(ctx, sess.ID, func(c forum.Comment) error {
+		if c.Hidden {
+			hidden[c.Activity]++
+		} else {
+			shown[c.Activity]++
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	head := jsonHead{Format: JSONFormat, GeneratedAt: b.generated.Truncate(time.Millisecond),
+		Session: svc.Info(sess), Charter: b.ch,
+		Participants: forum.ParticipantsView{Count: b.total, Groups: forum.GroupCounts(b.visible)},
+		Groups:       b.visible, Activities: []jsonActivity{}}
+	if head.Groups == nil {
+		head.Groups = []forum.GroupView{}
+	}
+	for i := range sess.Activities {
+		a := &sess.Activities[i]
+		ja := jsonActivity{Activity: *a, Groups: []forum.GroupResults{}}
+		if a.Kind == forum.KindComments {
+			ja.Tally = jsonCommentsTally{N: shown[a.ID], Hidden: hidden[a.ID]}
+		} else {
+			total, per, err := svc.ActivityResults(ctx, sess, a, b.visible)
+			if err != nil {
+				return err
+			}
+			ja.Tally = total
+			if per != nil {
+				ja.Groups = per
+			}
+		}
+		head.Activities = append(head.Activities, ja)
+	}
+	hb, err := json.Marshal(head)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(bytes.TrimSuffix(hb, []byte("}")))
+	enc := json.NewEncoder(bw)
+	bw.WriteString(`,"comments":[`)
+	n := 0
+	err = svc.ScanComments(ctx, sess.ID, func(c forum.Comment) error {
+		if n%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if n > 0 {
+			bw.WriteByte(',')
+		}
+		n++
+		gid, _ := b.rowGroup(c.Group)
+		var sec string
+		if ai := b.acts[c.Activity]; ai != nil {
+			sec = ai.a.Section
+		}
+		return enc.Encode(jsonComment{ID: c.ID, Activity: c.Activity, Section: sec, Statement: c.Statement,
+			Participant: c.Participant, Group: gid, Text: c.Text, Upvotes: c.Upvotes, Hidden: c.Hidden,
+			Starred: c.Starred, CreatedAt: c.CreatedAt})
+	})
+	if err != nil {
+		return err
+	}
+	bw.WriteString(`],"votes":[`)
+	n = 0
+	err = svc.ScanVotes(ctx, sess.ID, func(v forum.Vote) error {
+		if n%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if n > 0 {
+			bw.WriteByte(',')
+		}
+		n++
+		gid, _ := b.rowGroup(v.Group)
+		return enc.Encode(jsonVote{Activity: v.Activity, Statement: v.Statement, Participant: v.Participant,
+			Group: gid, Value: v.Value, UpdatedAt: v.UpdatedAt})
+	})
+	if err != nil {
+		return err
+	}
+	bw.WriteString("]}\n")
+	return bw.Flush()
+}

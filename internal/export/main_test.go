@@ -1,0 +1,12 @@
+package export_test
+
+import (
+	"os"
+	"testing"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	benchCleanup()
+	os.Exit(code)
+}

@@ -1,0 +1,617 @@
+package export
+
+import (
+	"archive/zip"
+	"compress/flate"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"pejl/internal/forum"
+)
+
+// maxSheetRows is Excel's row limit; a longer votes or comments sheet continues on another.
+const maxSheetRows = 1_048_576
+
+// xlsxStyles are the workbook's cell styles.
+type xlsxStyles struct {
+	title, header, section, mean, date, wrap, bold int
+}
+
+func newStyles(f *excelize.File) (xlsxStyles, error) {
+	var st xlsxStyles
+	meanFmt, dateFmt := "0.00", "yyyy-mm-dd hh:mm:ss"
+	defs := []struct {
+		dst *int
+		s   *excelize.Style
+	}{
+		{&st.title, &excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}}},
+		{&st.header, &excelize.Style{Font: &excelize.Font{Bold: true},
+			Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DCE6F0"}},
+			Border:    []excelize.Border{{Type: "bottom", Color: "7F7F7F", Style: 1}},
+			Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
+		{&st.section, &excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}}},
+		{&st.mean, &excelize.Style{CustomNumFmt: &meanFmt, Alignment: &excelize.Alignment{Vertical: "top"}}},
+		{&st.date, &excelize.Style{CustomNumFmt: &dateFmt}},
+		{&st.wrap, &excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
+		{&st.bold, &excelize.Style{Font: &excelize.Font{Bold: true}}},
+	}
+	for _, d := range defs {
+		id, err := f.NewStyle(d.s)
+		if err != nil {
+			return st, err
+		}
+		*d.dst = id
+	}
+	return st, nil
+}
+
+// sheet streams rows into one worksheet, continuing on a new sheet ("Stemmer 2", …) when
+// Excel's row limit is reached.
+type sheet struct {
+	f      *excelize.File
+	name   string
+	part   int
+	sw     *excelize.StreamWriter
+	row    int
+	header []any
+	widths []float64
+	panes  bool
+}
+
+func newSheet(f *excelize.File, name string, first bool, widths []float64, header []any) (*sheet, error) {
+	s := &sheet{f: f, name: name, header: header, widths: widths, panes: header != nil}
+	return s, s.open(first)
+}
+
+func (s *sheet) open(first bool) error {
+	name := s.name
+	if s.part > 1 {
+		name = fmt.Sprintf("%s %d", s.name, s.part)
+	}
+	if first {
+		if err := s.f.SetSheetName("Sheet1", name); err != nil {
+			return err
+		}
+	} else if _, err := s.f.NewSheet(name); err != nil {
+		return err
+	}
+	sw, err := s.f.NewStreamWriter(name)
+	if err != nil {
+		return err
+	}
+	s.sw, s.row = sw, 0
+	for i, w := range s.widths {
+		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
+			return err
+		}
+	}
+	if s.panes {
+		if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+			return err
+		}
+	}
+	if s.header != nil {
+		return s.add(append([]any(nil), s.header...)...)
+	}
+	return nil
+}
+
+// add writes one row. Strings are neutralised; numbers, booleans and times stay typed.
+func (s *sheet) add(cells ...any) error {
+	if s.row >= maxSheetRows {
+		if err := s.sw.Flush(); err != nil {
+			return err
+		}
+		if s.part == 0 {
+			s.part = 1
+		}
+		s.part++
+		if err := s.open(false); err != nil {
+			return err
+		}
+	}
+	for i, c := range cells {
+		switch v := c.(type) {
+		case string:
+			cells[i] = Neutralise(v)
+		case excelize.Cell:
+			if str, ok := v.Value.(string); ok {
+				v.Value = Neutralise(str)
+				cells[i] = v
+			}
+		}
+	}
+	s.row++
+	return s.sw.SetRow("A"+strconv.Itoa(s.row), cells)
+}
+
+func (s *sheet) blank() { s.row++ }
+
+func (s *sheet) flush() error { return s.sw.Flush() }
+
+func styled(style int, v any) excelize.Cell { return excelize.Cell{StyleID: style, Value: v} }
+
+func headerCells(style int, names ...string) []any {
+	out := make([]any, len(names))
+	for i, n := range names {
+		out[i] = styled(style, n)
+	}
+	return out
+}
+
+// XLSX writes results.xlsx: a summary sheet in the charter's structure (section → statement →
+// responses, mean, distribution, then the same per visible group), the other activities'
+// results, the votes (one row each) and the comments (the comments.csv columns). Headers are
+// in the session's language; numbers are numbers; every text cell is neutralised. The small
+// sheets go through excelize's StreamWriter; the votes and comments sheets, which grow with
+// the session, are written by sheetXML while the zip streams to w.
+func XLSX(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session) error {
+	b, err := load(ctx, svc, sess)
+	if err != nil {
+		return err
+	}
+	f := excelize.NewFile()
+	defer f.Close()
+	st, err := newStyles(f)
+	if err != nil {
+		return err
+	}
+	f.SetAppProps(&excelize.AppProperties{Application: "Pejl"})
+	_ = f.SetDocProps(&excelize.DocProperties{Title: sess.Title, Creator: "Pejl", Language: b.lang})
+	t := b.t
+	if err := b.summarySheet(ctx, svc, f, st); err != nil {
+		return err
+	}
+	if err := b.activitiesSheet(ctx, svc, f, st); err != nil {
+		return err
+	}
+	// The votes and comments sheets exist in the workbook now; their XML is written while
+	// the zip is, straight from the engine's scans.
+	own := map[string]func(io.Writer) error{}
+	parts, err := b.votesParts(ctx, svc)
+	if err != nil {
+		return err
+	}
+	if err := addRowSheets(f, own, t["sheet_votes"], parts, func(w io.Writer, part int) error {
+		return b.writeVotes(ctx, svc, w, st, part, parts)
+	}); err != nil {
+		return err
+	}
+	var ncomments int64
+	if err := svc.ScanComments(ctx, b.sess.ID, func(forum.Comment) error { ncomments++; return nil }); err != nil {
+		return err
+	}
+	cparts := partsFor(ncomments)
+	if err := addRowSheets(f, own, t["sheet_comments"], cparts, func(w io.Writer, part int) error {
+		return b.writeComments(ctx, svc, w, st, part, cparts)
+	}); err != nil {
+		return err
+	}
+	f.SetActiveSheet(0)
+	return writeStreaming(f, w, own)
+}
+
+// partsFor is how many sheets n rows need, with room for rows added while the export runs.
+func partsFor(n int64) int {
+	n += n/20 + 1000
+	return int((n + maxSheetRows - 2) / (maxSheetRows - 1))
+}
+
+// addRowSheets adds the sheets "name", "name 2", … and registers write as the source of
+// their XML.
+func addRowSheets(f *excelize.File, own map[string]func(io.Writer) error, name string, parts int, write func(w io.Writer, part int) error) error {
+	for part := range parts {
+		n := name
+		if part > 0 {
+			n = fmt.Sprintf("%s %d", name, part+1)
+		}
+		if _, err := f.NewSheet(n); err != nil {
+			return err
+		}
+		path, err := sheetPath(f, n)
+		if err != nil {
+			return err
+		}
+		own[path] = func(w io.Writer) error { return write(w, part) }
+	}
+	return nil
+}
+
+// rowFilter picks the rows of one part of a sheet split over parts sheets: keep says
+// whether the i-th row (0-based, scan order) belongs here; full reports that the last part
+// has no more room.
+type rowFilter struct {
+	first, last int64
+	lastPart    bool
+}
+
+func newRowFilter(part, parts int) rowFilter {
+	return rowFilter{first: int64(part) * (maxSheetRows - 1), last: int64(part+1) * (maxSheetRows - 1), lastPart: part == parts-1}
+}
+
+func (r rowFilter) keep(i int64) (bool, error) {
+	switch {
+	case i < r.first:
+		return false, nil
+	case i < r.last:
+		return true, nil
+	case r.lastPart:
+		return false, errSheetFull
+	}
+	return false, nil
+}
+
+// sheetPath is the zip entry of a sheet: excelize names worksheets by their sheet id.
+func sheetPath(f *excelize.File, name string) (string, error) {
+	for id, n := range f.GetSheetMap() {
+		if n == name {
+			return fmt.Sprintf("xl/worksheets/sheet%d.xml", id), nil
+		}
+	}
+	return "", fmt.Errorf("export: no sheet %q in the workbook", name)
+}
+
+// writeStreaming writes the workbook's zip straight to w, compressed for speed, instead of
+// building the whole file in memory first as excelize's File.Write does: excelize hands its
+// zip writer a buffer of its own, and this zip writer leaves that buffer empty. The entries
+// named in own get their content from their function, not from excelize.
+func writeStreaming(f *excelize.File, w io.Writer, own map[string]func(io.Writer) error) error {
+	f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
+		zw := zip.NewWriter(w)
+		zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
+			return flate.NewWriter(out, flate.BestSpeed)
+		})
+		return &ownEntries{Writer: zw, own: own}
+	})
+	return f.Write(mustStayEmpty{})
+}
+
+// ownEntries is a zip writer that fills some entries itself and drops what excelize writes
+// into them (an empty worksheet).
+type ownEntries struct {
+	*zip.Writer
+	own map[string]func(io.Writer) error
+}
+
+func (z *ownEntries) Create(name string) (io.Writer, error) {
+	fill, ok := z.own[name]
+	if !ok {
+		return z.Writer.Create(name)
+	}
+	fw, err := z.Writer.Create(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := fill(fw); err != nil {
+		return nil, err
+	}
+	delete(z.own, name)
+	return io.Discard, nil
+}
+
+// mustStayEmpty fails if excelize writes anything outside its zip writer.
+type mustStayEmpty struct{}
+
+func (mustStayEmpty) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	return 0, errors.New("export: excelize wrote the workbook outside its zip writer")
+}
+
+// excelTime is t as an Excel date serial number in Danish time (shown through the date style).
+func excelTime(t time.Time, loc *time.Location) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	_, off := t.In(loc).Zone()
+	secs := t.Unix() + int64(off)
+	return float64(secs)/86400 + 25569 + float64(t.Nanosecond())/864e11
+}
+
+func (b *base) summarySheet(ctx context.Context, svc *forum.Service, f *excelize.File, st xlsxStyles) error {
+	t := b.t
+	lo, hi := scaleRange(b.sess)
+	widths := []float64{28, 10, 60, 8, 11}
+	for v := lo; v <= hi; v++ {
+		widths = append(widths, 6)
+	}
+	for range b.visible {
+		widths = append(widths, 10, 11)
+		for v := lo; v <= hi; v++ {
+			widths = append(widths, 6)
+		}
+	}
+	widths = append(widths, 14)
+	s, err := newSheet(f, t["sheet_summary"], true, widths, nil)
+	if err != nil {
+		return err
+	}
+	date := b.sess.CreatedAt
+	if b.sess.EndedAt != nil {
+		date = *b.sess.EndedAt
+	}
+	if err := s.add(styled(st.title, b.sess.Title)); err != nil {
+		return err
+	}
+	rows := [][]any{
+		{styled(st.bold, t["charter"]), b.ch.Title},
+		{styled(st.bold, t["date"]), fmtDate(b.lang, date)},
+		{styled(st.bold, t["participants_title"]), b.total},
+		{styled(st.bold, t["threshold"]), b.sess.AnonymityThreshold},
+	}
+	if legend := scaleLegend(b); legend != "" {
+		rows = append(rows, []any{styled(st.bold, t["scale"]), legend})
+	}
+	if len(b.visible) > 0 {
+		var gs []string
+		for _, g := range b.visible {
+			gs = append(gs, fmt.Sprintf("%s (%d)", g.Label, g.Members))
+		}
+		rows = append(rows, []any{styled(st.bold, t["groups_title"]), strings.Join(gs, ", ")})
+	}
+	rows = append(rows, []any{fmt.Sprintf(t["group_note"], b.sess.AnonymityThreshold)})
+	for _, r := range rows {
+		if err := s.add(r...); err != nil {
+			return err
+		}
+	}
+	s.blank()
+
+	head := []string{t["section"], t["statement_id"], t["statement"], t["responses"], t["mean"]}
+	for v := lo; v <= hi; v++ {
+		head = append(head, strconv.Itoa(v))
+	}
+	for _, g := range b.visible {
+		head = append(head, g.Label+": "+t["responses"], g.Label+": "+t["mean"])
+		for v := lo; v <= hi; v++ {
+			head = append(head, g.Label+": "+strconv.Itoa(v))
+		}
+	}
+	head = append(head, t["activity_id"])
+	if err := s.add(headerCells(st.header, head...)...); err != nil {
+		return err
+	}
+	statRow := func(r forum.StatementResult, a *forum.Activity, row []any) []any {
+		row = append(row, r.N)
+		if r.Mean != nil {
+			row = append(row, styled(st.mean, *r.Mean))
+		} else {
+			row = append(row, nil)
+		}
+		for v := lo; v <= hi; v++ {
+			if v < a.Min || v > a.Max {
+				row = append(row, nil)
+				continue
+			}
+			row = append(row, r.Counts[strconv.Itoa(v)])
+		}
+		return row
+	}
+	for _, a := range b.activitiesInOrder() {
+		if a.Kind != forum.KindScale {
+			continue
+		}
+		total, per, err := svc.ActivityResults(ctx, b.sess, a, b.visible)
+		if err != nil {
+			return err
+		}
+		ai := b.acts[a.ID]
+		for _, stID := range a.Statements {
+			row := []any{styled(st.wrap, ai.secTitle), stID, styled(st.wrap, b.stmts[stID].Text)}
+			row = statRow(total.Statements[stID], a, row)
+			for _, g := range per {
+				row = statRow(g.Results.Statements[stID], a, row)
+			}
+			row = append(row, a.ID)
+			if err := s.add(row...); err != nil {
+				return err
+			}
+		}
+	}
+	return s.flush()
+}
+
+func scaleLegend(b *base) string {
+	for _, a := range b.sess.Activities {
+		if a.Kind == forum.KindScale && len(a.Labels) == a.Max-a.Min+1 {
+			parts := make([]string, len(a.Labels))
+			for i, l := range a.Labels {
+				parts[i] = fmt.Sprintf("%d = %s", a.Min+i, l)
+			}
+			return strings.Join(parts, b.t["scale_legend_sep"])
+		}
+	}
+	return ""
+}
+
+func (b *base) activitiesSheet(ctx context.Context, svc *forum.Service, f *excelize.File, st xlsxStyles) error {
+	t := b.t
+	widths := []float64{28, 18, 12, 40, 50, 10, 8}
+	head := []string{t["section"], t["activity_id"], t["kind"], t["prompt"], t["item"], t["count"] + " / " + t["points"], t["responses"]}
+	for _, g := range b.visible {
+		head = append(head, g.Label+": "+t["count"], g.Label+": "+t["responses"])
+		widths = append(widths, 12, 10)
+	}
+	s, err := newSheet(f, t["sheet_activities"], false, widths, headerCells(st.header, head...))
+	if err != nil {
+		return err
+	}
+	for _, a := range b.activitiesInOrder() {
+		if a.Kind != forum.KindChoice && a.Kind != forum.KindRank && a.Kind != forum.KindWords {
+			continue
+		}
+		total, per, err := svc.ActivityResults(ctx, b.sess, a, b.visible)
+		if err != nil {
+			return err
+		}
+		ai := b.acts[a.ID]
+		for _, it := range b.rankedItems(ai, total) {
+			row := []any{ai.secTitle, a.ID, kindName(t, a.Kind), a.Prompt, it.Label, it.N, total.N}
+			for _, g := range per {
+				row = append(row, itemCount(a.Kind, g.Results, it.ID), g.Results.N)
+			}
+			if err := s.add(row...); err != nil {
+				return err
+			}
+		}
+	}
+	return s.flush()
+}
+
+func itemCount(kind string, r forum.Results, id string) int64 {
+	switch kind {
+	case forum.KindChoice:
+		return r.Options[id]
+	case forum.KindRank:
+		return r.Points[id]
+	case forum.KindWords:
+		return r.Words[id]
+	}
+	return 0
+}
+
+// votesHead are the votes sheet's columns: what a pivot table needs — the section, the
+// statement (id and text), the participant's pseudonym, the group, the answer and its time —
+// and the activity id. votes.csv has every id; the workbook leaves the session id and the
+// section id out.
+func (b *base) votesHead() []string {
+	t := b.t
+	return []string{t["section"], t["statement_id"], t["statement"], t["participant"], t["group"], t["value"],
+		t["updated_at"], t["activity_id"]}
+}
+
+var votesWidths = []float64{24, 10, 50, 14, 14, 10, 19, 16}
+
+// votesParts is how many sheets the votes need (Excel holds 1,048,576 rows a sheet). It
+// counts the votes only when the session is big enough to need it, with room for votes cast
+// while the export runs.
+func (b *base) votesParts(ctx context.Context, svc *forum.Service) (int, error) {
+	per := int64(0)
+	for _, a := range b.sess.Activities {
+		switch a.Kind {
+		case forum.KindScale:
+			per += int64(len(a.Statements))
+		case forum.KindComments:
+		default:
+			per++
+		}
+	}
+	if b.total*per < maxSheetRows-1 {
+		return 1, nil
+	}
+	var n int64
+	if err := svc.ScanVotes(ctx, b.sess.ID, func(forum.Vote) error { n++; return nil }); err != nil {
+		return 0, err
+	}
+	return partsFor(n), nil
+}
+
+// writeVotes writes the XML of votes sheet part (0-based) of parts: the header, then the
+// part's share of the votes in scan order. It writes the cells itself (see sheetXML): at
+// half a million votes excelize's per-cell work takes several times longer than the scan.
+func (b *base) writeVotes(ctx context.Context, svc *forum.Service, w io.Writer, st xlsxStyles, part, parts int) error {
+	x := newSheetXML(w, votesWidths)
+	x.row()
+	for _, h := range b.votesHead() {
+		x.str(st.header, h)
+	}
+	loc := copenhagen()
+	rows := newRowFilter(part, parts)
+	var n int64
+	err := svc.ScanVotes(ctx, b.sess.ID, func(v forum.Vote) error {
+		i := n
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if keep, err := rows.keep(i); !keep {
+			return err
+		}
+		ai := b.acts[v.Activity]
+		_, glabel := b.rowGroup(v.Group)
+		x.row()
+		if ai != nil {
+			x.str(0, ai.secTitle)
+		} else {
+			x.skip()
+		}
+		x.str(0, v.Statement)
+		x.str(0, b.stmts[v.Statement].Text)
+		x.str(0, v.Participant)
+		x.str(0, glabel)
+		if ai != nil && ai.a.Kind == forum.KindScale {
+			if n, err := strconv.Atoi(string(v.Value)); err == nil {
+				x.num(0, float64(n))
+			} else {
+				x.str(0, string(v.Value))
+			}
+		} else {
+			x.str(0, b.valueText(ai, v.Value))
+		}
+		x.num(st.date, excelTime(v.UpdatedAt, loc))
+		x.str(0, v.Activity)
+		return x.err
+	})
+	if err != nil && !errors.Is(err, errSheetFull) {
+		return err
+	}
+	return x.close()
+}
+
+var errSheetFull = errors.New("sheet full")
+
+// writeComments writes the XML of comments sheet part (0-based) of parts: the columns of
+// comments.csv with localised headers, plus starred; upvotes a number, hidden and starred
+// booleans, the time an Excel date in Danish time.
+func (b *base) writeComments(ctx context.Context, svc *forum.Service, w io.Writer, st xlsxStyles, part, parts int) error {
+	t := b.t
+	x := newSheetXML(w, []float64{14, 9, 24, 16, 10, 14, 14, 14, 70, 10, 8, 10, 19})
+	x.row()
+	for _, h := range []string{t["session_id"], t["section_id"], t["section"], t["activity_id"], t["statement_id"],
+		t["comment_id"], t["participant"], t["group"], t["comment"], t["upvotes"], t["hidden"], t["starred"], t["created_at"]} {
+		x.str(st.header, h)
+	}
+	loc := copenhagen()
+	rows := newRowFilter(part, parts)
+	var n int64
+	err := svc.ScanComments(ctx, b.sess.ID, func(c forum.Comment) error {
+		i := n
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if keep, err := rows.keep(i); !keep {
+			return err
+		}
+		var secID, secTitle string
+		if ai := b.acts[c.Activity]; ai != nil {
+			secID, secTitle = ai.a.Section, ai.secTitle
+		}
+		_, glabel := b.rowGroup(c.Group)
+		x.row()
+		x.str(0, b.sess.ID)
+		x.str(0, secID)
+		x.str(0, secTitle)
+		x.str(0, c.Activity)
+		x.str(0, c.Statement)
+		x.str(0, c.ID)
+		x.str(0, c.Participant)
+		x.str(0, glabel)
+		x.str(st.wrap, c.Text)
+		x.num(0, float64(c.Upvotes))
+		x.boolean(c.Hidden)
+		x.boolean(c.Starred)
+		x.num(st.date, excelTime(c.CreatedAt, loc))
+		return x.err
+	})
+	if err != nil && !errors.Is(err, errSheetFull) {
+		return err
+	}
+	return x.close()
+}
