@@ -117,12 +117,12 @@ func csvOptions(c *gin.Context) (semicolon bool, ok bool) {
 // GET /api/v1/sessions/{id}/export/votes.csv[?delimiter=semicolon]
 func (a *api) handleExportVotesCSV() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if a.exports.VotesCSV == nil {
-			notImplemented(c)
-			return
-		}
 		sess, ok := a.session(c)
 		if !ok {
+			return
+		}
+		if a.exports.VotesCSV == nil {
+			notImplemented(c)
 			return
 		}
 		opt, ok := csvOptions(c)
@@ -138,12 +138,12 @@ func (a *api) handleExportVotesCSV() gin.HandlerFunc {
 // GET /api/v1/sessions/{id}/export/comments.csv[?delimiter=semicolon]
 func (a *api) handleExportCommentsCSV() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if a.exports.CommentsCSV == nil {
-			notImplemented(c)
-			return
-		}
 		sess, ok := a.session(c)
 		if !ok {
+			return
+		}
+		if a.exports.CommentsCSV == nil {
+			notImplemented(c)
 			return
 		}
 		opt, ok := csvOptions(c)
@@ -159,12 +159,12 @@ func (a *api) handleExportCommentsCSV() gin.HandlerFunc {
 // GET /api/v1/sessions/{id}/export/results.xlsx
 func (a *api) handleExportXLSX() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if a.exports.XLSX == nil {
-			notImplemented(c)
-			return
-		}
 		sess, ok := a.session(c)
 		if !ok {
+			return
+		}
+		if a.exports.XLSX == nil {
+			notImplemented(c)
 			return
 		}
 		a.stream(c, ctXLSX, sessionFile(sess, "results.xlsx"), func(ctx context.Context, w io.Writer) error {
@@ -176,12 +176,12 @@ func (a *api) handleExportXLSX() gin.HandlerFunc {
 // GET /api/v1/sessions/{id}/export/report.pdf
 func (a *api) handleExportPDF() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if a.exports.PDF == nil {
-			notImplemented(c)
-			return
-		}
 		sess, ok := a.session(c)
 		if !ok {
+			return
+		}
+		if a.exports.PDF == nil {
+			notImplemented(c)
 			return
 		}
 		a.stream(c, ctPDF, sessionFile(sess, "report.pdf"), func(ctx context.Context, w io.Writer) error {
@@ -193,12 +193,12 @@ func (a *api) handleExportPDF() gin.HandlerFunc {
 // GET /api/v1/sessions/{id}/export/session.json
 func (a *api) handleExportJSON() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if a.exports.JSON == nil {
-			notImplemented(c)
-			return
-		}
 		sess, ok := a.session(c)
 		if !ok {
+			return
+		}
+		if a.exports.JSON == nil {
+			notImplemented(c)
 			return
 		}
 		a.stream(c, ctJSON, sessionFile(sess, "session.json"), func(ctx context.Context, w io.Writer) error {
@@ -241,12 +241,12 @@ func (a *api) handleCharterResults() gin.HandlerFunc {
 // GET /api/v1/charters/{id}/results.xlsx?sessions=a,b
 func (a *api) handleCharterResultsXLSX() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if a.exports.ComparisonXLSX == nil {
-			notImplemented(c)
-			return
-		}
 		cmp, ok := a.compare(c)
 		if !ok {
+			return
+		}
+		if a.exports.ComparisonXLSX == nil {
+			notImplemented(c)
 			return
 		}
 		a.stream(c, ctXLSX, "pejl-"+safeName(cmp.Charter.ID)+"-comparison.xlsx", func(ctx context.Context, w io.Writer) error {
