@@ -1,0 +1,606 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
+
+	"pejl/internal/forum"
+)
+
+const (
+	// closeGrace is how long the writer waits for the peer's close frame after its own.
+	closeGrace = 2 * time.Second
+	// closeWriteWait bounds writing a close frame (a slow client must not hold us).
+	closeWriteWait = time.Second
+	// rateProbation: after error rate_limited, a client still over the limit this long
+	// later is closed (4002); one that stays under the limit this long is forgiven.
+	rateProbation = time.Second
+	rateForgive   = 10 * time.Second
+)
+
+// frame is one message to write: a prepared broadcast shared by many connections, or
+// bytes for one connection.
+type frame struct {
+	pm   *websocket.PreparedMessage
+	data []byte
+}
+
+// conn is one socket. Goroutines: one reader (readLoop, which hands reading over to a
+// fresh goroutine after each message, so that an idle socket's reader keeps a minimal
+// stack); one writer while there is something to write (writeRun, started by kick, never
+// two at once); and one short-lived goroutine per message that needs the engine. Nobody
+// closes send. Memory matters here: GOALS G2 allows 12 KiB per idle socket.
+type conn struct {
+	hub        *Hub
+	ws         *websocket.Conn
+	send       chan *frame
+	readerDone chan struct{}
+	idle       chan struct{} // a signal when inflight drops to zero
+
+	wstate    atomic.Int32 // writerIdle, writerRunning, writerDone
+	queued    atomic.Int32 // frames put in send and not yet taken out
+	pingDue   atomic.Bool
+	pingTimer *time.Timer
+
+	stopOnce    sync.Once
+	closeCode   int    // written before closing is set
+	closeReason string // idem
+	graceful    bool   // idem: answer in-flight messages and flush the queue first
+	closing     atomic.Bool
+	inflight    atomic.Int32
+
+	facilitator bool
+	sessionID   string
+	user        *forum.User
+
+	// Reader-owned.
+	lim       *rate.Limiter
+	limitedAt time.Time
+	lastOver  time.Time
+	helloDone bool
+
+	// Set by the reader during hello, before any handler starts; read-only after.
+	room *room
+	part *forum.Participant
+
+	ackMu sync.Mutex
+	acked *idSet // facilitator message ids already acknowledged
+}
+
+const (
+	writerIdle int32 = iota
+	writerRunning
+	writerDone
+)
+
+func (c *conn) init(h *Hub, ws *websocket.Conn) {
+	c.hub = h
+	c.ws = ws
+	c.send = make(chan *frame, h.cfg.SendQueue)
+	c.readerDone = make(chan struct{})
+	c.idle = make(chan struct{}, 1)
+	c.lim = rate.NewLimiter(h.cfg.Rate, h.cfg.Burst)
+	c.pingTimer = time.AfterFunc(h.cfg.PingPeriod, func() {
+		c.pingDue.Store(true)
+		c.kick()
+	})
+}
+
+// start sets the socket up and starts its reader. The caller holds h.connWG for it.
+func (c *conn) start() {
+	h := c.hub
+	c.ws.SetReadLimit(h.cfg.ReadLimit)
+	_ = c.ws.SetReadDeadline(time.Now().Add(h.cfg.HelloTimeout))
+	c.ws.SetPongHandler(func(string) error {
+		if c.helloDone {
+			_ = c.ws.SetReadDeadline(time.Now().Add(h.cfg.PongWait))
+		}
+		return nil
+	})
+	go c.readLoop()
+}
+
+func (c *conn) role() string {
+	if c.facilitator {
+		return "facilitator"
+	}
+	return "participant"
+}
+
+// stop decides that the connection ends, with a close code (closeNone: send no close
+// frame). Only the first call counts. It never blocks.
+func (c *conn) stop(code int, reason string, graceful bool) {
+	c.stopOnce.Do(func() {
+		c.closeCode, c.closeReason, c.graceful = code, clip(reason, closeReasonMaxBytes), graceful
+		c.closing.Store(true)
+		if code != closeNone {
+			c.hub.met.disconnects.WithLabelValues(strconv.Itoa(code)).Inc()
+		}
+		c.kick()
+	})
+}
+
+func (c *conn) stopped() bool { return c.closing.Load() }
+
+// enqueue hands a frame to the writer without blocking. A full queue ends the
+// connection with 4000; enqueue then reports false.
+func (c *conn) enqueue(f *frame) bool {
+	if f == nil {
+		return true
+	}
+	select {
+	case c.send <- f:
+		c.queued.Add(1)
+		c.kick()
+		return true
+	default:
+		c.hub.met.slow.Inc()
+		c.stop(CloseSlow, "slow client: send queue full", false)
+		return false
+	}
+}
+
+func (c *conn) sendJSON(v any) {
+	c.enqueue(c.hub.frameOf(v, false))
+}
+
+func (c *conn) sendError(id, code, message string) {
+	c.sendJSON(errorMsg{Type: "error", ID: id, Code: code, Message: message})
+}
+
+// reply answers a message that changes something: ack, or error with the mapped code.
+func (c *conn) reply(id string, version int64, commentID string, err error) {
+	if err != nil {
+		code, msg := socketError(err)
+		if forum.ErrorCode(err) == forum.EInternal { // storage trouble is logged where it happens
+			c.hub.log.Error("live: message failed", "session", c.sessionID, "err", err)
+		}
+		c.sendError(id, code, msg)
+		return
+	}
+	c.sendJSON(ackMsg{Type: "ack", ID: id, Version: version, CommentID: commentID})
+}
+
+// ---- writer ----
+
+// kick makes sure a writer runs. It starts one only while the socket is not finished;
+// then a count of connWG is always held (by the reader, or by the run that will finish),
+// so the Add is safe while Shutdown waits.
+func (c *conn) kick() {
+	if c.wstate.CompareAndSwap(writerIdle, writerRunning) {
+		c.hub.connWG.Add(1)
+		go c.writeRun()
+	}
+}
+
+// writeRun writes queued frames and due pings until there is nothing left, then ends; a
+// stopped socket is finished (close frame, close). The stop check comes first, so a
+// busy queue cannot delay a close.
+func (c *conn) writeRun() {
+	defer c.hub.connWG.Done()
+	for {
+		if c.closing.Load() {
+			c.pingTimer.Stop()
+			c.finish()
+			c.wstate.Store(writerDone)
+			return
+		}
+		select {
+		case f := <-c.send:
+			c.queued.Add(-1)
+			if err := c.write(f); err != nil {
+				c.stop(closeNone, "", false)
+			}
+			continue
+		default:
+		}
+		if c.pingDue.Swap(false) {
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.hub.cfg.WriteWait)); err != nil {
+				c.stop(closeNone, "", false)
+			}
+			c.pingTimer.Reset(c.hub.cfg.PingPeriod)
+			continue
+		}
+		// Idle. Whoever queues, stops or pings after the Store sees writerIdle and starts
+		// a run; whatever came before it is seen by the checks below (atomics are
+		// sequentially consistent).
+		c.wstate.Store(writerIdle)
+		if c.queued.Load() <= 0 && !c.closing.Load() && !c.pingDue.Load() {
+			return
+		}
+		if !c.wstate.CompareAndSwap(writerIdle, writerRunning) {
+			return // another run took over
+		}
+	}
+}
+
+func (c *conn) write(f *frame) error {
+	_ = c.ws.SetWriteDeadline(time.Now().Add(c.hub.cfg.WriteWait))
+	if f.pm != nil {
+		return c.ws.WritePreparedMessage(f.pm)
+	}
+	return c.ws.WriteMessage(websocket.TextMessage, f.data)
+}
+
+// finish runs on the writer once stop was called: for a graceful stop it waits for the
+// messages being handled and writes what is queued; then the close frame, a short wait
+// for the peer's, and the socket is closed (which ends the reader).
+func (c *conn) finish() {
+	if c.graceful {
+		c.drain()
+	}
+	if c.closeCode != closeNone {
+		_ = c.ws.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(c.closeCode, c.closeReason), time.Now().Add(closeWriteWait))
+		t := time.NewTimer(closeGrace)
+		select {
+		case <-c.readerDone:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	_ = c.ws.Close()
+}
+
+func (c *conn) drain() {
+	deadline := time.NewTimer(c.hub.cfg.OpTimeout + time.Second)
+	defer deadline.Stop()
+	for {
+		if c.inflight.Load() == 0 {
+			for range cap(c.send) {
+				select {
+				case f := <-c.send:
+					if c.write(f) != nil {
+						return
+					}
+				default:
+					return
+				}
+			}
+			return
+		}
+		select {
+		case f := <-c.send:
+			if c.write(f) != nil {
+				return
+			}
+		case <-c.idle:
+		case <-deadline.C:
+			return
+		}
+	}
+}
+
+// ---- reader ----
+
+// readLoop reads one message, handles it, and hands reading over to a fresh goroutine:
+// a goroutine parked in a read needs a 2 KiB stack, but one whose stack once grew (JSON,
+// a hello's engine calls) keeps 4–8 KiB, as Go shrinks a stack only while at most a
+// quarter of it is in use. Starting a goroutine costs far less than a message.
+func (c *conn) readLoop() {
+	h := c.hub
+	defer h.connWG.Done()
+	_, data, err := c.ws.ReadMessage()
+	if err != nil {
+		c.readFailed(err)
+		c.readerExit()
+		return
+	}
+	c.handleFrame(data)
+	h.connWG.Add(1) // this goroutine's count is still held
+	go c.readLoop()
+}
+
+func (c *conn) handleFrame(data []byte) {
+	h := c.hub
+	if c.stopped() && (!c.graceful || !c.helloDone) {
+		return // closing: read on until the peer's close frame
+	}
+	if c.helloDone {
+		_ = c.ws.SetReadDeadline(time.Now().Add(h.cfg.PongWait))
+	}
+	if !c.allow(data) {
+		return
+	}
+	m, k, err := decode(data)
+	if err != nil {
+		var de *decodeError
+		errors.As(err, &de)
+		h.met.messages.WithLabelValues("invalid").Inc()
+		c.sendError(de.id, codeBadMessage, de.msg)
+		return
+	}
+	h.met.messages.WithLabelValues(m.Type).Inc()
+	if !c.helloDone {
+		switch {
+		case m.Type == typePing:
+			c.enqueue(&frame{data: pongFrame})
+		case k == kindHello:
+			c.hello(m)
+		default:
+			c.sendError(m.ID, codeBadMessage, "The first message must be \"hello\".")
+			c.stop(CloseProtocol, "hello must come first", true)
+		}
+		return
+	}
+	c.dispatch(m, k)
+}
+
+func (c *conn) readFailed(err error) {
+	var ne net.Error
+	switch {
+	case errors.Is(err, websocket.ErrReadLimit):
+		// gorilla has sent 1009. Read away the rest of the frame so that closing the
+		// socket does not reset it before the client has read the close frame.
+		nc := c.ws.UnderlyingConn()
+		_ = nc.SetReadDeadline(time.Now().Add(closeGrace))
+		_, _ = io.Copy(io.Discard, io.LimitReader(nc, 1<<20))
+		c.hub.met.disconnects.WithLabelValues(strconv.Itoa(CloseTooBig)).Inc()
+		c.stop(closeNone, "", false)
+	case !c.helloDone && errors.As(err, &ne) && ne.Timeout():
+		c.stop(CloseProtocol, "no hello in time", false)
+	default:
+		c.stop(closeNone, "", false)
+	}
+}
+
+func (c *conn) readerExit() {
+	c.stop(closeNone, "", false)
+	close(c.readerDone)
+	if c.room != nil {
+		c.room.leave(c)
+	}
+	c.hub.removeConn(c)
+}
+
+// allow applies the per-connection rate limit: over it, the first message gets error
+// rate_limited and is dropped; messages still over the limit a second later close the
+// connection with 4002. Dropped messages get no answer (their ids stay unanswered, and
+// the client resends them after reconnecting).
+func (c *conn) allow(data []byte) bool {
+	now := time.Now()
+	if c.lim.AllowN(now, 1) {
+		return true
+	}
+	if c.limitedAt.IsZero() || now.Sub(c.lastOver) > rateForgive {
+		c.limitedAt, c.lastOver = now, now
+		id := ""
+		var probe struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(data, &probe) == nil && len(probe.ID) <= forum.MaxClientID {
+			id = probe.ID
+		}
+		c.hub.met.rateLimited.Inc()
+		c.sendError(id, codeRateLimited, "Too many messages: at most 20 a second. This one was dropped; slow down.")
+		return false
+	}
+	c.lastOver = now
+	if now.Sub(c.limitedAt) >= rateProbation {
+		c.stop(CloseRateLimited, "rate limited", false)
+	}
+	return false
+}
+
+// hello identifies the socket and sends its welcome.
+func (c *conn) hello(m *inMsg) {
+	h := c.hub
+	ctx, cancel := context.WithTimeout(h.workCtx, h.cfg.OpTimeout)
+	defer cancel()
+	r, err := h.joinRoom(ctx, c.sessionID)
+	if err != nil {
+		c.refuse(m, err)
+		return
+	}
+	if c.facilitator {
+		err = r.joinFacilitator(c)
+	} else {
+		err = c.helloParticipant(ctx, r, m)
+	}
+	if err != nil {
+		h.releaseRoom(r)
+		c.refuse(m, err)
+		return
+	}
+	c.room = r
+	c.helloDone = true
+	_ = c.ws.SetReadDeadline(time.Now().Add(h.cfg.PongWait))
+}
+
+func (c *conn) helloParticipant(ctx context.Context, r *room, m *inMsg) error {
+	sess := r.session()
+	p, token, err := c.hub.svc.Hello(ctx, sess, m.Participant, m.Name, m.Group)
+	if err != nil {
+		return err
+	}
+	mine, err := c.hub.svc.Mine(ctx, c.sessionID, p.ID)
+	if err != nil {
+		return err
+	}
+	c.part = p
+	return r.addParticipant(c, token, mine)
+}
+
+// refuse answers a hello that cannot be accepted. A wrong name or group may be
+// corrected in another hello; everything else ends the socket.
+func (c *conn) refuse(m *inMsg, err error) {
+	if errors.Is(err, errRoomGone) {
+		c.stop(CloseUnavailable, "try again", true)
+		return
+	}
+	code, msg := socketError(err)
+	switch forum.ErrorCode(err) {
+	case forum.EInvalidValue, forum.EBadRequest:
+		c.sendError(m.ID, code, msg)
+		return
+	case forum.ENotFound, forum.EUnknownCode:
+		c.stop(CloseSessionGone, "unknown session", true)
+		return
+	}
+	// The error goes out before the close frame (a graceful stop flushes the queue).
+	c.sendError(m.ID, code, msg)
+	switch cc := closeCodeFor(err); cc {
+	case CloseSessionEnded:
+		c.stop(cc, "session ended", true)
+	case CloseForbidden:
+		c.stop(cc, "forbidden", true)
+	default:
+		c.stop(CloseUnavailable, "storage unavailable", true)
+	}
+}
+
+func (c *conn) dispatch(m *inMsg, k kind) {
+	switch k {
+	case kindHello:
+		c.sendError(m.ID, codeBadMessage, "This socket has said hello already.")
+	case kindControl:
+		if m.Type == typePing {
+			c.enqueue(&frame{data: pongFrame})
+			return
+		}
+		c.work(m, c.resync)
+	case kindParticipant:
+		if c.facilitator {
+			c.sendError(m.ID, codeForbidden, "A facilitator socket does not vote, comment or upvote.")
+			return
+		}
+		c.work(m, c.handleParticipant)
+	case kindFacilitator:
+		if !c.facilitator {
+			c.sendError(m.ID, codeForbidden, "Only the facilitator may do that.")
+			return
+		}
+		if c.wasAcked(m.ID) {
+			c.reply(m.ID, 0, "", nil)
+			return
+		}
+		c.work(m, c.handleFacilitator)
+	}
+}
+
+// work handles a message on its own goroutine, so that a slow engine never keeps the
+// reader from answering pings. Once the connection is closing, messages are answered
+// unavailable instead (the client resends them after reconnecting).
+func (c *conn) work(m *inMsg, fn func(context.Context, *inMsg)) {
+	c.inflight.Add(1)
+	if c.closing.Load() {
+		c.workDone()
+		if m.ID != "" {
+			c.sendError(m.ID, codeUnavailable, "The server is restarting; send this again after reconnecting.")
+		}
+		return
+	}
+	c.hub.connWG.Add(1)
+	go func() {
+		defer c.hub.connWG.Done()
+		defer c.workDone()
+		ctx, cancel := context.WithTimeout(c.hub.workCtx, c.hub.cfg.OpTimeout)
+		defer cancel()
+		fn(ctx, m)
+	}()
+}
+
+func (c *conn) workDone() {
+	if c.inflight.Add(-1) == 0 {
+		select {
+		case c.idle <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (c *conn) handleParticipant(ctx context.Context, m *inMsg) {
+	svc := c.hub.svc
+	switch m.Type {
+	case typeVote:
+		v, err := svc.Vote(ctx, c.sessionID, c.part, forum.VoteIn{ClientID: m.ID, Activity: m.Activity,
+			Statement: m.Statement, Value: m.Value})
+		c.reply(m.ID, v, "", err)
+	case typeComment:
+		cm, err := svc.AddComment(ctx, c.sessionID, c.part, forum.CommentIn{ClientID: m.ID,
+			Activity: m.Activity, Statement: m.Statement, Text: m.Text})
+		id := ""
+		if cm != nil {
+			id = cm.ID
+		}
+		c.reply(m.ID, 0, id, err)
+	case typeUpvote:
+		_, err := svc.Upvote(ctx, c.sessionID, c.part, m.ID, m.Comment)
+		c.reply(m.ID, 0, "", err)
+	}
+}
+
+func (c *conn) handleFacilitator(ctx context.Context, m *inMsg) {
+	v, err := c.hub.svc.Do(ctx, c.user, c.sessionID, forum.Command{Type: m.Type, Section: m.Section,
+		Activity: m.Activity, Comment: m.Comment, Action: m.Action})
+	if err == nil {
+		c.rememberAck(m.ID)
+	}
+	c.reply(m.ID, v, "", err)
+}
+
+// resync answers with a fresh state (a participant's with "mine") and asks the room to
+// compare its state with the engine's at once.
+func (c *conn) resync(ctx context.Context, _ *inMsg) {
+	var mine *forum.Mine
+	if !c.facilitator {
+		var err error
+		mine, err = c.hub.svc.Mine(ctx, c.sessionID, c.part.ID)
+		if err != nil {
+			code, msg := socketError(err)
+			c.sendError("", code, msg)
+			return
+		}
+	}
+	c.room.sendState(c, mine)
+	c.room.pokeState()
+}
+
+// ---- facilitator ids already acknowledged ----
+
+const ackMemory = 256
+
+// idSet remembers the last ackMemory ids.
+type idSet struct {
+	ids  map[string]struct{}
+	ring [ackMemory]string
+	next int
+}
+
+func (c *conn) wasAcked(id string) bool {
+	c.ackMu.Lock()
+	defer c.ackMu.Unlock()
+	if c.acked == nil {
+		return false
+	}
+	_, ok := c.acked.ids[id]
+	return ok
+}
+
+func (c *conn) rememberAck(id string) {
+	c.ackMu.Lock()
+	defer c.ackMu.Unlock()
+	if c.acked == nil {
+		c.acked = &idSet{ids: map[string]struct{}{}}
+	}
+	s := c.acked
+	if _, ok := s.ids[id]; ok {
+		return
+	}
+	if old := s.ring[s.next]; old != "" {
+		delete(s.ids, old)
+	}
+	s.ring[s.next] = id
+	s.ids[id] = struct{}{}
+	s.next = (s.next + 1) % ackMemory
+}

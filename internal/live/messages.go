@@ -1,0 +1,275 @@
+package live
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"pejl/internal/forum"
+)
+
+// Message types, client → server.
+const (
+	typeHello       = "hello"
+	typeVote        = "vote"
+	typeComment     = "comment"
+	typeUpvote      = "upvote"
+	typeResync      = "resync"
+	typePing        = "ping"
+	typeGoto        = "goto"
+	typeOpen        = "open"
+	typeClose       = "close"
+	typeShowResults = "show_results"
+	typeHideResults = "hide_results"
+	typeModerate    = "moderate"
+	typeEnd         = "end"
+)
+
+// inMsg is every client message, flat: each type uses some of the fields. Unknown fields
+// are ignored (clients may add their own).
+type inMsg struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+	// hello
+	Participant string `json:"participant"`
+	Name        string `json:"name"`
+	Group       string `json:"group"`
+	// vote, comment, open/close/show_results/hide_results
+	Activity  string          `json:"activity"`
+	Statement string          `json:"statement"`
+	Value     json.RawMessage `json:"value"`
+	Text      string          `json:"text"`
+	// upvote, moderate: a comment id
+	Comment string `json:"comment"`
+	// goto
+	Section string `json:"section"`
+	// moderate
+	Action string `json:"action"`
+}
+
+// kind says what a message is allowed to be, once decoded.
+type kind int
+
+const (
+	kindHello kind = iota
+	kindParticipant
+	kindFacilitator
+	kindControl // resync, ping: no id, change nothing
+)
+
+var msgKinds = map[string]kind{
+	typeHello:       kindHello,
+	typeVote:        kindParticipant,
+	typeComment:     kindParticipant,
+	typeUpvote:      kindParticipant,
+	typeResync:      kindControl,
+	typePing:        kindControl,
+	typeGoto:        kindFacilitator,
+	typeOpen:        kindFacilitator,
+	typeClose:       kindFacilitator,
+	typeShowResults: kindFacilitator,
+	typeHideResults: kindFacilitator,
+	typeModerate:    kindFacilitator,
+	typeEnd:         kindFacilitator,
+}
+
+// decodeError is a message that cannot be handled; id is the message's id when it could
+// be read, so that the error answers it.
+type decodeError struct {
+	id  string
+	msg string
+}
+
+func (e *decodeError) Error() string { return e.msg }
+
+// decode parses one text frame. A frame that is not one JSON object of a known type, or
+// whose id is missing or too long where one is needed, is a *decodeError (answered with
+// error bad_message; the connection stays usable).
+func decode(data []byte) (*inMsg, kind, error) {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 || data[0] != '{' {
+		return nil, 0, &decodeError{msg: "Each frame must hold one JSON object."}
+	}
+	if !utf8.Valid(data) {
+		return nil, 0, &decodeError{msg: "Frames must be UTF-8."}
+	}
+	var m inMsg
+	if err := json.Unmarshal(data, &m); err != nil {
+		var probe struct {
+			ID json.RawMessage `json:"id"`
+		}
+		id := ""
+		if json.Unmarshal(data, &probe) == nil {
+			var s string
+			if json.Unmarshal(probe.ID, &s) == nil && len(s) <= forum.MaxClientID {
+				id = s
+			}
+		}
+		return nil, 0, &decodeError{id: id, msg: "The message is not valid: each field must have the documented JSON type."}
+	}
+	if len(m.ID) > forum.MaxClientID {
+		return nil, 0, &decodeError{msg: "A message id may be at most 64 characters."}
+	}
+	k, ok := msgKinds[m.Type]
+	if !ok {
+		return nil, 0, &decodeError{id: m.ID, msg: "Unknown message type \"" + clip(m.Type, 32) + "\"."}
+	}
+	if (k == kindParticipant || k == kindFacilitator) && m.ID == "" {
+		return nil, 0, &decodeError{msg: "A \"" + m.Type + "\" message needs an \"id\" (1–64 characters)."}
+	}
+	return &m, k, nil
+}
+
+// clip shortens s to at most n bytes without splitting a character.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// ---- server → client ----
+
+type ackMsg struct {
+	Type    string `json:"type"`
+	ID      string `json:"id"`
+	Version int64  `json:"version,omitempty"`
+	// CommentID is the id of the comment an ack of "comment" created.
+	CommentID string `json:"comment_id,omitempty"`
+}
+
+type errorMsg struct {
+	Type    string `json:"type"`
+	ID      string `json:"id,omitempty"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+type participantWelcome struct {
+	Type        string          `json:"type"`
+	Participant string          `json:"participant"`
+	Epoch       string          `json:"epoch"`
+	Version     int64           `json:"version"`
+	Session     json.RawMessage `json:"session"`
+	Mine        *forum.Mine     `json:"mine"`
+}
+
+type facilitatorWelcome struct {
+	Type       string               `json:"type"`
+	Epoch      string               `json:"epoch"`
+	Version    int64                `json:"version"`
+	Session    json.RawMessage      `json:"session"`
+	Activities []forum.ActivityView `json:"activities"`
+	Presence   *presenceBody        `json:"presence"`
+	Comments   []forum.Comment      `json:"comments"`
+}
+
+type stateMsg struct {
+	Type    string          `json:"type"`
+	Epoch   string          `json:"epoch"`
+	Version int64           `json:"version"`
+	Session json.RawMessage `json:"session"`
+	// facilitator only: every activity of the session (tallies come as "tally")
+	Activities []forum.Activity `json:"activities,omitempty"`
+	// participant resync only
+	Mine *forum.Mine `json:"mine,omitempty"`
+}
+
+type tallyMsg struct {
+	Type     string        `json:"type"`
+	Activity string        `json:"activity"`
+	Version  int64         `json:"version"`
+	Results  forum.Results `json:"results"`
+	// facilitator only: results per group that passes the anonymity rule
+	Groups []forum.GroupResults `json:"groups,omitempty"`
+}
+
+// commentBody is a comment as a socket client sees it. For participants the author is
+// left out; a hidden comment is only {"id","hidden":true}.
+type commentBody struct {
+	ID          string    `json:"id"`
+	Activity    string    `json:"activity,omitempty"`
+	Statement   string    `json:"statement,omitempty"`
+	Text        string    `json:"text,omitempty"`
+	Upvotes     int64     `json:"upvotes"`
+	Hidden      bool      `json:"hidden"`
+	Starred     bool      `json:"starred"`
+	CreatedAt   time.Time `json:"created_at,omitzero"`
+	Participant string    `json:"participant,omitempty"` // facilitators only
+	Group       string    `json:"group,omitempty"`       // facilitators only
+	Mine        bool      `json:"mine,omitempty"`
+	Upvoted     bool      `json:"upvoted,omitempty"`
+}
+
+type commentMsg struct {
+	Type    string `json:"type"`
+	Comment any    `json:"comment"` // commentBody, or hiddenComment for participants
+}
+
+// hiddenComment tells participants to remove a comment.
+type hiddenComment struct {
+	ID     string `json:"id"`
+	Hidden bool   `json:"hidden"`
+}
+
+type presenceBody struct {
+	Count  int64            `json:"count"`
+	Groups map[string]int64 `json:"groups"`
+}
+
+type presenceMsg struct {
+	Type string `json:"type"`
+	presenceBody
+}
+
+type beaconMsg struct {
+	Type    string `json:"type"`
+	Epoch   string `json:"epoch"`
+	Version int64  `json:"version"`
+}
+
+// alertMsg tells facilitators something is wrong with the session's data.
+type alertMsg struct {
+	Type    string `json:"type"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Epoch   string `json:"epoch,omitempty"`
+}
+
+var pongFrame = mustJSON(struct {
+	Type string `json:"type"`
+}{"pong"})
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only for values of our own types
+	}
+	return b
+}
+
+func fullComment(c *forum.Comment) commentBody {
+	return commentBody{ID: c.ID, Activity: c.Activity, Statement: c.Statement, Text: c.Text,
+		Upvotes: c.Upvotes, Hidden: c.Hidden, Starred: c.Starred,
+		CreatedAt:   c.CreatedAt,
+		Participant: c.Participant, Group: c.Group}
+}
+
+// publicComment is the comment as participants see it: without its author, and only
+// its id when hidden.
+func publicComment(c *forum.Comment, mine, upvoted bool) any {
+	if c.Hidden {
+		return hiddenComment{ID: c.ID, Hidden: true}
+	}
+	b := fullComment(c)
+	b.Participant, b.Group = "", ""
+	b.Mine, b.Upvoted = mine, upvoted
+	return b
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
