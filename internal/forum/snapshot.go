@@ -15,7 +15,7 @@ type ActivityView struct {
 	Groups []GroupResults `json:"groups,omitempty"`
 	// Items name the statements of a rank activity with their text, since they may come
 	// from other sections than the one on screen.
-	Items []Option `json:"items,omitempty"`
+	Items []charter.Statement `json:"items,omitempty"`
 }
 
 // Snapshot is what a participant (or a presenter) sees of a session.
@@ -60,7 +60,7 @@ func (s *Service) Snapshot(ctx context.Context, sess *Session) (*Snapshot, error
 		if a.Kind == KindRank {
 			for _, id := range a.Statements {
 				if st, _, ok := ch.Statement(id); ok {
-					av.Items = append(av.Items, Option{ID: id, Label: st.Text})
+					av.Items = append(av.Items, st)
 				}
 			}
 		}
