@@ -5,7 +5,7 @@ BIN       := bin/pejl
 FRONTEND  := frontend
 STATICCHECK ?= $(shell command -v staticcheck 2>/dev/null || echo $(HOME)/go/bin/staticcheck)
 
-.PHONY: run build frontend frontend-deps test test-go test-frontend test-e2e fuzz lint bench bench-smoke clean
+.PHONY: screenshots run build frontend frontend-deps test test-go test-frontend test-e2e fuzz lint bench bench-smoke clean
 
 ## run: build everything and serve Pejl on http://localhost:8080 with the embedded engine
 run: build
@@ -41,6 +41,11 @@ test-frontend: frontend-deps
 
 test-e2e: build
 	cd $(FRONTEND) && PEJL_BIN=$(CURDIR)/$(BIN) $(NPM) run test:e2e
+
+## screenshots: run the browser tests and keep their screenshots in docs/screenshots/
+screenshots: build
+	cd $(FRONTEND) && PEJL_SCREENSHOTS=1 PEJL_BIN=$(CURDIR)/$(BIN) $(NPM) run test:e2e
+	PEJL_SCREENSHOTS=1 $(GO) test -count=1 -run TestRenderReportScreenshots ./internal/export/
 
 ## fuzz: a short run of each fuzz target
 fuzz:

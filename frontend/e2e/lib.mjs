@@ -13,7 +13,11 @@ import { randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
 
 export const frontendDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const screenshotDir = resolve(frontendDir, '../docs/screenshots');
+// Screenshots go to docs/screenshots/ when PEJL_SCREENSHOTS=1 (make screenshots); otherwise
+// to a folder under test-results/, so that a plain test run leaves the tree as it was.
+export const screenshotDir = process.env.PEJL_SCREENSHOTS === '1'
+  ? resolve(frontendDir, '../docs/screenshots')
+  : resolve(frontendDir, 'test-results/screenshots');
 const axeSource = readFileSync(join(frontendDir, 'node_modules/axe-core/axe.min.js'), 'utf8');
 
 export const PHONE = { width: 390, height: 844 };
