@@ -34,12 +34,12 @@ const devAdminEmail = "admin@pejl.local"
 // stop accepting → sockets told to reconnect (spread out) → in-flight acks drained →
 // engine closed.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	for _, a := range args {
-		if a == "-h" || a == "--help" || a == "-help" {
+	if len(args) > 0 {
+		if a := args[0]; a == "-h" || a == "--help" || a == "-help" {
 			printUsage(stdout)
 			return nil
 		}
-		return fmt.Errorf("unknown argument %q (configuration comes from environment variables; see -h)", a)
+		return fmt.Errorf("unknown argument %q (configuration comes from environment variables; see -h)", args[0])
 	}
 	started := time.Now()
 	cfg, err := loadConfig(getenv)
