@@ -455,3 +455,67 @@ func TestExportsOverHTTP(t *testing.T) {
 		t.Fatal("empty comparison")
 	}
 }
+
+// TestTwoInstancesShareRedis: a phone on instance A votes and the facilitator on instance B
+// sees the tally move; the facilitator's goto on B reaches the phone on A. Both clients
+// follow only the public spec.
+func TestTwoInstancesShareRedis(t *testing.T) {
+	redisURL := redistest.URL(t)
+	addrA, addrB := freeAddr(t), freeAddr(t)
+	a := startPejl(t, addrA, "PEJL_REDIS_URL="+redisURL, "PEJL_INSTANCE=a")
+	b := startPejl(t, addrB, "PEJL_REDIS_URL="+redisURL, "PEJL_INSTANCE=b")
+
+	fac := login(t, b.base)
+	var s created
+	fac.do("POST", "/api/v1/sessions", map[string]any{"title": "To instanser", "charter_id": "allerod-ledelsesgrundlag"}, 201, &s)
+	f := dialWS(t, b.base, "/api/v1/sessions/"+s.ID+"/live", fac.cookieHeader())
+	f.send(map[string]any{"type": "hello"})
+	f.waitFor("welcome", "")
+
+	phone := dialWS(t, a.base, "/api/v1/join/"+s.Code+"/live", nil)
+	phone.send(map[string]any{"type": "hello"})
+	phone.waitFor("welcome", "")
+
+	f.send(map[string]any{"type": "goto", "id": "g1", "section": "s2"})
+	f.waitFor("ack", "g1")
+	for {
+		st := phone.waitFor("state", "")
+		sess, _ := st["session"].(map[string]any)
+		if sess["current_section"] == "s2" {
+			break
+		}
+	}
+	f.send(map[string]any{"type": "open", "id": "o1", "activity": "s2-scale"})
+	f.waitFor("ack", "o1")
+
+	// The same vote sent five times (a resend storm) is counted once.
+	for range 5 {
+		phone.send(map[string]any{"type": "vote", "id": "same", "activity": "s2-scale", "statement": "s2-3", "value": 4})
+	}
+	for range 5 {
+		phone.waitFor("ack", "same")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		m := f.waitFor("tally", "")
+		if m["activity"] != "s2-scale" {
+			continue
+		}
+		res, _ := m["results"].(map[string]any)
+		sts, _ := res["statements"].(map[string]any)
+		st, _ := sts["s2-3"].(map[string]any)
+		if n, _ := st["n"].(float64); n == 1 {
+			counts, _ := st["counts"].(map[string]any)
+			if counts["4"] != float64(1) {
+				t.Fatalf("tally on B: %v", st)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the facilitator on B never saw the vote cast on A")
+		}
+	}
+	if n, _ := statementN(t, fac, s.ID, "s2-scale", "s2-3"); n != 1 {
+		t.Fatalf("five sends of one id counted %d times", n)
+	}
+}
