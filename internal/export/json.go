@@ -12,7 +12,7 @@ import (
 	"pejl/internal/forum"
 )
 
-// JSONFormat names the shape of session.json (documented in docs/export.md).
+// JSONFormat names the shape of session.json (documented in docs/api.md).
 const JSONFormat = "pejl.session.v1"
 
 type jsonHead struct {
@@ -29,6 +29,14 @@ type jsonActivity struct {
 	forum.Activity
 	Tally  any                  `json:"tally"`
 	Groups []forum.GroupResults `json:"groups"`
+}
+
+// MarshalJSON writes the activity with its results attached.
+func (a jsonActivity) MarshalJSON() ([]byte, error) {
+	return forum.WithActivity(a.Activity, struct {
+		Tally  any                  `json:"tally"`
+		Groups []forum.GroupResults `json:"groups"`
+	}{a.Tally, a.Groups})
 }
 
 // jsonCommentsTally is a comments activity's tally in session.json: the comments themselves
@@ -64,7 +72,7 @@ type jsonVote struct {
 // JSON writes session.json: the session, its charter, participant counts per visible group,
 // every activity with its results in total and per visible group, then every comment and every
 // current vote (participants by pseudonym, groups by RowGroups). Comments and votes are
-// streamed. The shape is documented in docs/export.md.
+// streamed. The shape is documented in docs/api.md.
 func JSON(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session) error {
 	b, err := load(ctx, svc, sess)
 	if err != nil {

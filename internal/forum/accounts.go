@@ -64,7 +64,7 @@ func (s *Service) buildUser(in NewUser) (User, error) {
 	if role != RoleFacilitator && role != RoleAdmin {
 		return User{}, invalid("role", "The role must be \"facilitator\" or \"admin\".")
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), bcryptCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), s.cfg.PasswordCost)
 	if err != nil {
 		return User{}, Errorf(EInternal, "could not hash the password")
 	}
@@ -124,7 +124,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, password string) error
 	if err := checkPassword(password); err != nil {
 		return err
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cfg.PasswordCost)
 	if err != nil {
 		return Errorf(EInternal, "could not hash the password")
 	}
@@ -146,31 +146,27 @@ func (s *Service) HasAdmin(ctx context.Context) (bool, error) {
 	return false, nil
 }
 
-func (s *Service) limited(ctx context.Context, key string, rate int, period time.Duration, burst int, msg string) error {
-	ok, retry, err := s.e.Allow(ctx, key, rate, period, burst)
-	if err != nil {
-		return engineErr(err)
-	}
-	if !ok {
-		e := Errorf(ERateLimited, "%s", msg)
-		e.RetryAfter = max(1, int((retry+time.Second-1)/time.Second))
-		return e
-	}
-	return nil
-}
-
 // Login checks an email and password and starts a login. It returns the user and the
 // secret for the cookie. Failures are limited per account and per client address.
 func (s *Service) Login(ctx context.Context, email, password, clientAddr string) (*User, string, error) {
 	email = normEmail(email)
-	const msg = "Too many login attempts. Wait a few minutes and try again."
-	// Every attempt counts, right or wrong, and the limit is checked before the password:
-	// the answer past the limit says nothing about whether the password was right.
-	if err := s.limited(ctx, "login-acct:"+email, 10, 15*time.Minute, 10, msg); err != nil {
-		return nil, "", err
-	}
-	if err := s.limited(ctx, "login-addr:"+clientAddr, 60, 15*time.Minute, 30, msg); err != nil {
-		return nil, "", err
+	const msg = "Too many failed logins. Wait a few minutes and try again."
+	// Failures count, per account and per client address; the limit is checked before the
+	// password, so that past it the answer says nothing about whether the password was right.
+	keys := []struct {
+		key          string
+		rate, period int
+	}{{"login-fail-acct:" + email, 10, 15}, {"login-fail-addr:" + clientAddr, 30, 15}}
+	for _, k := range keys {
+		ok, retry, err := s.e.Peek(ctx, k.key, k.rate, time.Duration(k.period)*time.Minute, k.rate)
+		if err != nil {
+			return nil, "", engineErr(err)
+		}
+		if !ok {
+			e := Errorf(ERateLimited, "%s", msg)
+			e.RetryAfter = max(1, int((retry+time.Second-1)/time.Second))
+			return nil, "", e
+		}
 	}
 	u, err := s.e.UserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -181,6 +177,9 @@ func (s *Service) Login(ctx context.Context, email, password, clientAddr string)
 		hash = []byte(u.PasswordHash)
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || u == nil {
+		for _, k := range keys {
+			_, _, _ = s.e.Allow(ctx, k.key, k.rate, time.Duration(k.period)*time.Minute, k.rate)
+		}
 		return nil, "", Errorf(EInvalidCredentials, "The email or the password is wrong.")
 	}
 	secret := NewSecret()

@@ -66,6 +66,40 @@ type Activity struct {
 	Results    string   `json:"results"`
 }
 
+// MarshalJSON writes min and max for scale activities even when min is 0.
+func (a Activity) MarshalJSON() ([]byte, error) {
+	type plain Activity
+	if a.Kind != KindScale {
+		return json.Marshal(plain(a))
+	}
+	return json.Marshal(struct {
+		plain
+		Min int `json:"min"`
+		Max int `json:"max"`
+	}{plain(a), a.Min, a.Max})
+}
+
+// WithActivity writes the activity's JSON with the fields of extra (a struct, encoded as
+// an object) added to it. Types that embed Activity use it in their own MarshalJSON, since
+// Activity's method would otherwise stand for the whole of them.
+func WithActivity(a Activity, extra any) ([]byte, error) {
+	head, err := json.Marshal(a)
+	if err != nil {
+		return nil, err
+	}
+	tail, err := json.Marshal(extra)
+	if err != nil {
+		return nil, err
+	}
+	if len(tail) <= 2 { // "{}"
+		return head, nil
+	}
+	out := make([]byte, 0, len(head)+len(tail))
+	out = append(out, head[:len(head)-1]...)
+	out = append(out, ',')
+	return append(out, tail[1:]...), nil
+}
+
 // Session is one workshop run through one charter.
 type Session struct {
 	ID                 string       `json:"id"`
@@ -81,6 +115,11 @@ type Session struct {
 	CreatedAt          time.Time    `json:"created_at"`
 	EndedAt            *time.Time   `json:"ended_at,omitempty"`
 	Activities         []Activity   `json:"activities"`
+	// Commands are the ids of the latest facilitator commands, so that a resent one is
+	// recognised (see Command.ID).
+	Commands []string `json:"commands,omitempty"`
+	// SharedWith are the emails of other facilitators who may see and run the session.
+	SharedWith []string `json:"shared_with,omitempty"`
 	// Rev is the session document's revision, for compare-and-swap; engines set it.
 	Rev int64 `json:"rev"`
 }

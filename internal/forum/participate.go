@@ -15,28 +15,57 @@ import (
 // MaxClientID is the longest message id a client may choose.
 const MaxClientID = 64
 
-// JoinLookup finds the session a code belongs to, for a phone about to join. Unknown and
-// ended sessions are EUnknownCode. Guessing is limited per client address: every failed
-// lookup counts, and past the limit the answer is ERateLimited even for a right code.
-func (s *Service) JoinLookup(ctx context.Context, code, clientAddr string) (*Session, error) {
-	key := "join-fail:" + clientAddr
-	sess, err := s.lookupCode(ctx, code)
-	if err == nil {
-		return sess, nil
-	}
-	if ErrorCode(err) != EUnknownCode {
-		return nil, err
-	}
-	ok, retry, lerr := s.e.Allow(ctx, key, 20, time.Minute, 20)
-	if lerr != nil {
-		return nil, engineErr(lerr)
+// The join-guessing limit: per client address, 20 wrong codes a minute (burst 20). Past it,
+// every lookup from that address is refused, right code or wrong, until the limit refills;
+// right codes never count, so 200 people behind one NAT can join at once.
+const (
+	joinFailRate  = 20
+	joinFailBurst = 20
+)
+
+func joinKey(clientAddr string) string { return "join-fail:" + clientAddr }
+
+func (s *Service) joinBlocked(ctx context.Context, clientAddr string) error {
+	ok, retry, err := s.e.Peek(ctx, joinKey(clientAddr), joinFailRate, time.Minute, joinFailBurst)
+	if err != nil {
+		return engineErr(err)
 	}
 	if !ok {
 		e := Errorf(ERateLimited, "Too many wrong codes from your network. Wait a little and try again.")
-		e.RetryAfter = max(1, int(retry.Round(time.Second)/time.Second))
-		return nil, e
+		e.RetryAfter = max(1, int((retry+time.Second-1)/time.Second))
+		return e
 	}
-	return nil, err
+	return nil
+}
+
+func (s *Service) joinFailed(ctx context.Context, clientAddr string) {
+	_, _, _ = s.e.Allow(ctx, joinKey(clientAddr), joinFailRate, time.Minute, joinFailBurst)
+}
+
+// JoinLookup finds the session a code belongs to, for a phone about to join. Unknown and
+// ended sessions are EUnknownCode. Guessing is limited per client address (see above).
+func (s *Service) JoinLookup(ctx context.Context, code, clientAddr string) (*Session, error) {
+	if err := s.joinBlocked(ctx, clientAddr); err != nil {
+		return nil, err
+	}
+	sess, err := s.lookupCode(ctx, code)
+	if ErrorCode(err) == EUnknownCode {
+		s.joinFailed(ctx, clientAddr)
+	}
+	return sess, err
+}
+
+// GuardJoin applies the same limit to a participant's socket for a code: past the limit it
+// is ERateLimited; an unknown code counts as a wrong guess (the socket then learns that the
+// session is gone).
+func (s *Service) GuardJoin(ctx context.Context, code, clientAddr string) error {
+	if err := s.joinBlocked(ctx, clientAddr); err != nil {
+		return err
+	}
+	if _, err := s.e.SessionIDByCode(ctx, code); errors.Is(err, ErrNotFound) {
+		s.joinFailed(ctx, clientAddr)
+	}
+	return nil
 }
 
 func (s *Service) lookupCode(ctx context.Context, code string) (*Session, error) {
@@ -401,6 +430,12 @@ func (s *Service) Upvote(ctx context.Context, sessionID string, p *Participant, 
 	if err := checkClientID(clientID); err != nil {
 		return nil, err
 	}
+	if err := s.checkUpvote(ctx, sessionID, commentID); err != nil {
+		if seen, serr := s.e.SeenClientID(ctx, sessionID, p.ID, clientID); serr == nil && seen {
+			return nil, nil
+		}
+		return nil, err
+	}
 	c, changed, err := s.e.Upvote(ctx, sessionID, p.ID, commentID, clientID)
 	if errors.Is(err, ErrNotFound) {
 		return nil, badValue("There is no comment %q.", commentID)
@@ -413,6 +448,28 @@ func (s *Service) Upvote(ctx context.Context, sessionID string, p *Participant, 
 		_ = s.e.Publish(ctx, Event{Kind: EventComment, Session: sessionID, Version: v, Comment: c.ID})
 	}
 	return c, nil
+}
+
+// checkUpvote: upvotes are taken while the comment's activity is open and the session runs.
+func (s *Service) checkUpvote(ctx context.Context, sessionID, commentID string) error {
+	c, err := s.e.Comment(ctx, sessionID, commentID)
+	if errors.Is(err, ErrNotFound) {
+		return badValue("There is no comment %q.", commentID)
+	}
+	if err != nil {
+		return engineErr(err)
+	}
+	sess, err := s.SessionByID(ctx, sessionID)
+	if err != nil {
+		return err
+	}
+	if sess.State == StateEnded {
+		return Errorf(ESessionEnded, "The session has ended; it takes no more answers.")
+	}
+	if a, ok := sess.Activity(c.Activity); !ok || a.State != ActivityOpen {
+		return Errorf(EActivityClosed, "This comments activity is closed.")
+	}
+	return nil
 }
 
 // Mine is a participant's own current votes and comments.

@@ -200,6 +200,60 @@ func VisibleGroups(sess *Session, counts map[string]int64) []GroupView {
 	return out
 }
 
+// MaskGroup returns the id of the visible group view that holds group: the group itself
+// when it is large enough, "other" when it was merged, "" when it may not be shown at all.
+func MaskGroup(views []GroupView, group string) string {
+	if group == "" {
+		return ""
+	}
+	for _, v := range views {
+		for _, id := range v.Groups {
+			if id == group {
+				return v.ID
+			}
+		}
+	}
+	return ""
+}
+
+// MaskComments replaces each comment's group by its visible group view (see MaskGroup).
+func MaskComments(views []GroupView, cs []Comment) {
+	for i := range cs {
+		cs[i].Group = MaskGroup(views, cs[i].Group)
+	}
+}
+
+// FacilitatorComments returns every comment of the session, hidden ones included, in
+// creation order, with groups masked by the anonymity rule.
+func (s *Service) FacilitatorComments(ctx context.Context, sess *Session) ([]Comment, error) {
+	views, err := s.VisibleGroupsOf(ctx, sess)
+	if err != nil {
+		return nil, err
+	}
+	out := []Comment{}
+	err = s.e.ScanComments(ctx, sess.ID, func(c Comment) error {
+		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		return nil, engineErr(err)
+	}
+	MaskComments(views, out)
+	return out, nil
+}
+
+// VisibleGroupsOf applies the anonymity rule to the session's current participant counts.
+func (s *Service) VisibleGroupsOf(ctx context.Context, sess *Session) ([]GroupView, error) {
+	if len(sess.Groups) == 0 {
+		return nil, nil
+	}
+	_, counts, err := s.e.ParticipantCounts(ctx, sess.ID)
+	if err != nil {
+		return nil, engineErr(err)
+	}
+	return VisibleGroups(sess, counts), nil
+}
+
 // GroupTally sums the tally fields of the view's groups, without prefix, so that
 // ResultsFromTally(a, GroupTally(...), "") gives the view's results.
 func GroupTally(tally map[string]int64, g GroupView) map[string]int64 {
@@ -235,6 +289,7 @@ func (s *Service) ActivityResults(ctx context.Context, sess *Session, a *Activit
 		if err != nil {
 			return Results{}, nil, engineErr(err)
 		}
+		MaskComments(groups, all)
 		return CommentResults(all, a.ID, true), nil, nil
 	}
 	tally, err := s.e.Tally(ctx, sess.ID, a.ID)

@@ -155,3 +155,26 @@ func TestCheckGroupsAndThreshold(t *testing.T) {
 		}
 	}
 }
+
+func TestActivityJSON(t *testing.T) {
+	r := Results{Kind: KindScale, Statements: map[string]StatementResult{}}
+	v := ActivityView{Activity: Activity{ID: "a", Kind: KindScale, Statements: []string{"s1"}, Min: 0, Max: 10,
+		State: ActivityOpen, Results: ResultsHidden}, Tally: &r}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%v in %s", err, b)
+	}
+	if m["min"] != float64(0) || m["max"] != float64(10) || m["tally"] == nil || m["kind"] != "scale" {
+		t.Fatalf("scale view json %s", b)
+	}
+	b, _ = json.Marshal(ActivityView{Activity: Activity{ID: "w", Kind: KindWords, State: ActivityClosed, Results: ResultsHidden}})
+	m = nil
+	_ = json.Unmarshal(b, &m)
+	if _, ok := m["min"]; ok || m["tally"] != nil || m["id"] != "w" {
+		t.Fatalf("words view json %s", b)
+	}
+}

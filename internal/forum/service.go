@@ -26,6 +26,8 @@ type Config struct {
 	Now func() time.Time
 	// Logger; default slog.Default().
 	Logger *slog.Logger
+	// PasswordCost is the bcrypt cost for new password hashes. Default 11; tests may lower it.
+	PasswordCost int
 	// BatchWindow is how long the vote batcher waits to gather votes for one engine write.
 	// Default 2ms.
 	BatchWindow time.Duration
@@ -60,6 +62,9 @@ func NewService(e Engine, cfg Config) *Service {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.PasswordCost == 0 {
+		cfg.PasswordCost = bcryptCost
 	}
 	if cfg.BatchWindow == 0 {
 		cfg.BatchWindow = 2 * time.Millisecond

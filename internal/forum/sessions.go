@@ -59,6 +59,8 @@ type SessionPatch struct {
 	Title              *string  `json:"title"`
 	Groups             *[]Group `json:"groups"`
 	AnonymityThreshold *int     `json:"anonymity_threshold"`
+	// SharedWith replaces the list of facilitators (by email) the session is shared with.
+	SharedWith *[]string `json:"shared_with"`
 }
 
 func invalid(field, format string, args ...any) *Error {
@@ -200,9 +202,10 @@ func (s *Service) CreateSession(ctx context.Context, actor *User, in NewSession)
 // JoinURL is the link a phone opens for a session code.
 func (s *Service) JoinURL(code string) string { return s.cfg.PublicURL + "/j/" + code }
 
-// canSee reports whether the actor may see and control the session.
+// canSee reports whether the actor may see and control the session: its owner, those it is
+// shared with, and admins.
 func canSee(actor *User, sess *Session) bool {
-	return actor != nil && (actor.IsAdmin() || sess.Owner == actor.ID)
+	return actor != nil && (actor.IsAdmin() || sess.Owner == actor.ID || contains(sess.SharedWith, actor.Email))
 }
 
 // Session returns a session the actor may see; anything else is ENotFound.
@@ -232,12 +235,21 @@ func (s *Service) Sessions(ctx context.Context, actor *User) ([]Session, error) 
 	if actor == nil {
 		return nil, Errorf(EUnauthenticated, "Log in first.")
 	}
-	owner := actor.ID
 	if actor.IsAdmin() {
-		owner = ""
+		out, err := s.e.Sessions(ctx, "")
+		return out, engineErr(err)
 	}
-	out, err := s.e.Sessions(ctx, owner)
-	return out, engineErr(err)
+	all, err := s.e.Sessions(ctx, "")
+	if err != nil {
+		return nil, engineErr(err)
+	}
+	out := []Session{}
+	for _, sess := range all {
+		if canSee(actor, &sess) {
+			out = append(out, sess)
+		}
+	}
+	return out, nil
 }
 
 // DeleteSession removes a session and everything in it.
@@ -288,7 +300,10 @@ func (s *Service) update(ctx context.Context, actor *User, id string, fn func(*S
 		if err != nil {
 			return nil, 0, err
 		}
-		if err := fn(sess); err != nil {
+		if err := fn(sess); err == errAlreadyDone {
+			_, v, verr := s.e.Version(ctx, id)
+			return sess, v, engineErr(verr)
+		} else if err != nil {
 			return nil, 0, err
 		}
 		v, err := s.e.SaveSession(ctx, sess)
@@ -304,9 +319,39 @@ func (s *Service) update(ctx context.Context, actor *User, id string, fn func(*S
 	return nil, 0, Errorf(EConflict, "The session is changing too fast; try again.")
 }
 
+// errAlreadyDone tells update that the change was made before: nothing to save.
+var errAlreadyDone = errors.New("already done")
+
+// maxRecentCommands is how many facilitator command ids a session remembers.
+const maxRecentCommands = 256
+
 // UpdateSession changes title, groups or threshold.
 func (s *Service) UpdateSession(ctx context.Context, actor *User, id string, p SessionPatch) (*Session, error) {
+	var shared []string
+	if p.SharedWith != nil {
+		if len(*p.SharedWith) > 50 {
+			return nil, invalid("shared_with", "A session may be shared with at most 50 facilitators.")
+		}
+		for _, email := range *p.SharedWith {
+			u, err := s.e.UserByEmail(ctx, normEmail(email))
+			if errors.Is(err, ErrNotFound) {
+				return nil, invalid("shared_with", "There is no facilitator with the email %q.", email)
+			}
+			if err != nil {
+				return nil, engineErr(err)
+			}
+			if !contains(shared, u.Email) {
+				shared = append(shared, u.Email)
+			}
+		}
+	}
 	sess, _, err := s.update(ctx, actor, id, func(sess *Session) error {
+		if p.SharedWith != nil {
+			if sess.Owner != actor.ID && !actor.IsAdmin() {
+				return Errorf(EForbidden, "Only the session's owner may change whom it is shared with.")
+			}
+			sess.SharedWith = shared
+		}
 		if p.Title != nil {
 			t, err := checkTitle(*p.Title)
 			if err != nil {
@@ -335,6 +380,9 @@ func (s *Service) UpdateSession(ctx context.Context, actor *User, id string, p S
 
 // Command is a facilitator's instruction over the socket (or HTTP).
 type Command struct {
+	// ID is the facilitator's message id: a command whose id the session has seen already
+	// changes nothing (the first one stands), whichever socket or instance it comes through.
+	ID       string `json:"id,omitempty"`
 	Type     string `json:"type"` // goto, open, close, show_results, hide_results, moderate, end
 	Section  string `json:"section,omitempty"`
 	Activity string `json:"activity,omitempty"`
@@ -349,6 +397,15 @@ func (s *Service) Do(ctx context.Context, actor *User, sessionID string, cmd Com
 	}
 	var ch *charter.Charter
 	_, v, err := s.update(ctx, actor, sessionID, func(sess *Session) error {
+		if cmd.ID != "" {
+			if contains(sess.Commands, cmd.ID) {
+				return errAlreadyDone
+			}
+			sess.Commands = append(sess.Commands, cmd.ID)
+			if len(sess.Commands) > maxRecentCommands {
+				sess.Commands = sess.Commands[len(sess.Commands)-maxRecentCommands:]
+			}
+		}
 		if sess.State == StateEnded && cmd.Type != "end" && cmd.Type != "show_results" && cmd.Type != "hide_results" {
 			return Errorf(ESessionEnded, "The session has ended.")
 		}

@@ -18,6 +18,15 @@ type ActivityView struct {
 	Items []charter.Statement `json:"items,omitempty"`
 }
 
+// MarshalJSON writes the activity with its results attached.
+func (v ActivityView) MarshalJSON() ([]byte, error) {
+	return WithActivity(v.Activity, struct {
+		Tally  *Results            `json:"tally,omitempty"`
+		Groups []GroupResults      `json:"groups,omitempty"`
+		Items  []charter.Statement `json:"items,omitempty"`
+	}{v.Tally, v.Groups, v.Items})
+}
+
 // Snapshot is what a participant (or a presenter) sees of a session.
 type Snapshot struct {
 	ID             string           `json:"id"`
@@ -104,6 +113,7 @@ type SessionInfo struct {
 	CreatedAt          time.Time    `json:"created_at"`
 	EndedAt            *time.Time   `json:"ended_at,omitempty"`
 	ExpiresAt          time.Time    `json:"expires_at"`
+	SharedWith         []string     `json:"shared_with"`
 }
 
 // Info is the facilitator's summary of a session.
@@ -111,7 +121,11 @@ func (s *Service) Info(sess *Session) SessionInfo {
 	in := SessionInfo{ID: sess.ID, Code: sess.Code, Title: sess.Title, State: sess.State,
 		Language: sess.Language, CharterID: sess.CharterID, Groups: sess.Groups,
 		AnonymityThreshold: sess.AnonymityThreshold, JoinURL: s.JoinURL(sess.Code),
-		CreatedAt: sess.CreatedAt, EndedAt: sess.EndedAt, ExpiresAt: sess.CreatedAt.Add(s.cfg.Retention)}
+		CreatedAt: sess.CreatedAt, EndedAt: sess.EndedAt, ExpiresAt: sess.CreatedAt.Add(s.cfg.Retention),
+		SharedWith: sess.SharedWith}
+	if in.SharedWith == nil {
+		in.SharedWith = []string{}
+	}
 	if in.Groups == nil {
 		in.Groups = []Group{}
 	}

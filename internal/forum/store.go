@@ -152,6 +152,8 @@ type Limiter interface {
 	// Allow takes one event for key under a limit of rate events per period with the given
 	// burst. When it is not allowed, retryAfter says when one will be.
 	Allow(ctx context.Context, key string, rate int, period time.Duration, burst int) (ok bool, retryAfter time.Duration, err error)
+	// Peek reports whether Allow would allow one event for key now, without taking it.
+	Peek(ctx context.Context, key string, rate int, period time.Duration, burst int) (ok bool, retryAfter time.Duration, err error)
 }
 
 // Presence keeps how many participants each instance has connected, per session.

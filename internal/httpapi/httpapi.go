@@ -1,5 +1,5 @@
 // Package httpapi is Pejl's HTTP edge: the REST API of spec/api-v1.md (plus
-// docs/api-additions.md), the pages of the embedded frontend, and the operational endpoints.
+// the additions in docs/api.md), the pages of the embedded frontend, and the operational endpoints.
 // It is built with Gin, and Gin stops here: handlers bind the request, call forum.Service,
 // and render; every rule lives in the Service. Every route is listed in routes.go; forum
 // error codes are mapped to HTTP statuses once, in errors.go.

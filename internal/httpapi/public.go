@@ -57,7 +57,7 @@ func (a *api) handleJoinLookup() gin.HandlerFunc {
 }
 
 // GET /api/v1/join/{code}/live: the participant's socket. A foreign Origin is refused
-// before the upgrade.
+// before the upgrade, and so is an address past the join-guessing limit (429).
 func (a *api) handleParticipantLive() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if !AllowedOrigin(c.Request, a.allowedOrigins) {
@@ -66,6 +66,11 @@ func (a *api) handleParticipantLive() gin.HandlerFunc {
 		}
 		if a.live == nil {
 			writeError(c, http.StatusServiceUnavailable, forum.EUnavailable, "Live connections are not available on this server.", nil)
+			return
+		}
+		// The join-guessing limit holds for sockets too: past it, 429 before the upgrade.
+		if err := a.svc.GuardJoin(c.Request.Context(), c.Param("code"), a.trusted.clientAddr(c.Request)); err != nil {
+			a.fail(c, err)
 			return
 		}
 		a.live.ServeParticipant(c.Writer, c.Request, c.Param("code"))

@@ -111,18 +111,14 @@ func (a *api) handleAddActivity() gin.HandlerFunc {
 }
 
 // GET /api/v1/sessions/{id}/comments → {"comments":[…]}, every comment, hidden ones
-// included, in creation order.
+// included, in creation order; groups follow the anonymity rule.
 func (a *api) handleListComments() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		sess, ok := a.session(c)
 		if !ok {
 			return
 		}
-		out := []forum.Comment{}
-		err := a.svc.ScanComments(c.Request.Context(), sess.ID, func(cm forum.Comment) error {
-			out = append(out, cm)
-			return nil
-		})
+		out, err := a.svc.FacilitatorComments(c.Request.Context(), sess)
 		if err != nil {
 			a.fail(c, err)
 			return

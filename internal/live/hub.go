@@ -1,7 +1,7 @@
 // Package live is Pejl's WebSocket transport: the participant and facilitator sockets of
-// spec/api-v1.md ("Live: WebSocket") with the additions of docs/api-additions.md.
+// spec/api-v1.md ("Live: WebSocket") with Pejl's additions, as docs/api.md documents them.
 //
-// The protocol, with an example of every message and the close codes, is in PROTOCOL.md.
+// The protocol, with an example of every message and the close codes, is in docs/api.md.
 //
 // Ownership (DESIGN rules 8–10): the Hub owns every connection and every room. A
 // connection has one reader goroutine (handed over to a fresh goroutine after each

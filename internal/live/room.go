@@ -459,11 +459,7 @@ func (r *room) welcomeFacilitator(c *conn) error {
 	if err != nil {
 		return err
 	}
-	comments := []forum.Comment{}
-	err = h.svc.ScanComments(ctx, r.id, func(cm forum.Comment) error {
-		comments = append(comments, cm)
-		return nil
-	})
+	comments, err := h.svc.FacilitatorComments(ctx, r.st.sess)
 	if err != nil {
 		return err
 	}
@@ -540,6 +536,7 @@ func (r *room) pushComment(id string) {
 		return
 	}
 	sess := r.st.sess
+	cm.Group = forum.MaskGroup(r.vis, cm.Group) // the anonymity rule, as in every view
 	a, _ := sess.Activity(cm.Activity)
 	shown := a != nil && a.Results == forum.ResultsShown && a.Section == sess.CurrentSection
 	facF := h.frameOf(commentMsg{Type: "comment", Comment: fullComment(cm)}, true)

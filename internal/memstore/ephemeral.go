@@ -150,6 +150,27 @@ func (s *Store) Allow(ctx context.Context, key string, rate int, period time.Dur
 	return true, 0, nil
 }
 
+// Peek reports whether Allow would allow one event for key now, without taking it.
+func (s *Store) Peek(ctx context.Context, key string, rate int, period time.Duration, burst int) (bool, time.Duration, error) {
+	if rate <= 0 || burst <= 0 || period <= 0 {
+		return false, max(period, time.Second), nil
+	}
+	now := s.now()
+	emission := period / time.Duration(rate)
+	l := &s.limiter
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	tat := l.tat[key]
+	if tat.Before(now) {
+		tat = now
+	}
+	allowAt := tat.Add(emission).Add(-emission * time.Duration(burst))
+	if now.Before(allowAt) {
+		return false, allowAt.Sub(now), nil
+	}
+	return true, 0, nil
+}
+
 // ---- presence ----
 
 type presenceEntry struct {

@@ -306,8 +306,10 @@ func TestCompaction(t *testing.T) {
 		t.Fatalf("no snapshot after compaction: %v", err)
 	}
 	journals, _ := filepath.Glob(filepath.Join(dir, "journal-*.log"))
-	if len(journals) == 0 || len(journals) > 2 {
-		t.Errorf("journals after compaction: %v; want the current one (and at most one being compacted)", journals)
+	// The current generation's file appears with its first record, so a compaction right at
+	// the end may leave none: the snapshot then holds everything.
+	if len(journals) > 2 {
+		t.Errorf("journals after compaction: %v; want at most the current one and one being compacted", journals)
 	}
 	if slices.Contains(journals, filepath.Join(dir, "journal-00000001.log")) {
 		t.Errorf("the first journal was not removed: %v", journals)

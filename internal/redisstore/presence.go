@@ -22,6 +22,20 @@ func (s *Store) Allow(ctx context.Context, key string, rate int, period time.Dur
 	return false, max(res.RetryAfter, 0), nil
 }
 
+// Peek reports whether Allow would allow one event for key now, without taking it (GCRA
+// with a cost of zero).
+func (s *Store) Peek(ctx context.Context, key string, rate int, period time.Duration, burst int) (bool, time.Duration, error) {
+	limit := redis_rate.Limit{Rate: rate, Period: period, Burst: burst}
+	res, err := s.limiter.AllowN(ctx, s.rateKey(key), limit, 0)
+	if err != nil {
+		return false, 0, mapErr(err)
+	}
+	if res.Remaining >= 1 {
+		return true, 0, nil
+	}
+	return false, max(res.RetryAfter, period/time.Duration(max(rate, 1))), nil
+}
+
 // presenceCounts is one instance's entry in a session's presence hash.
 type presenceCounts struct {
 	Total  int64            `json:"t"`

@@ -2,7 +2,7 @@
 // A stand-in for the Pejl server, for working on the interface before (or
 // without) the Go server: `PEJL_BIN=e2e/mock/pejl-mock npm run test:e2e`, or
 // `node e2e/mock/server.mjs` and open http://127.0.0.1:8080/host.
-// It speaks the same API (spec + docs/api-additions.md) from memory, reads
+// It speaks the same API (spec + docs/api.md) from memory, reads
 // the same environment variables, and serves dist/ with the production CSP.
 // It is deliberately simple: one process, no durability, no rate limits.
 

@@ -163,12 +163,23 @@ func testLimiter(t *testing.T, e forum.Engine) {
 	ctx := t.Context()
 	key := "test:" + forum.NewID(6)
 	for i := range 3 {
+		// Peek sees the room and takes nothing, however often it is asked.
+		for range 5 {
+			if ok, _, err := e.Peek(ctx, key, 1, time.Minute, 3); err != nil || !ok {
+				t.Fatalf("peek before event %d: ok %v, %v; want allowed", i+1, ok, err)
+			}
+		}
 		ok, _, err := e.Allow(ctx, key, 1, time.Minute, 3)
 		if err != nil || !ok {
 			t.Fatalf("event %d within the burst: ok %v, %v", i+1, ok, err)
 		}
 	}
-	ok, retry, err := e.Allow(ctx, key, 1, time.Minute, 3)
+	ok, retry, err := e.Peek(ctx, key, 1, time.Minute, 3)
+	noErr(t, "Peek", err)
+	if ok || retry <= 0 || retry > time.Minute {
+		t.Errorf("peek past the burst: ok %v retryAfter %v; want refused, 0 < retryAfter ≤ 1m", ok, retry)
+	}
+	ok, retry, err = e.Allow(ctx, key, 1, time.Minute, 3)
 	noErr(t, "Allow", err)
 	if ok || retry <= 0 || retry > time.Minute {
 		t.Errorf("event past the burst: ok %v retryAfter %v; want refused, 0 < retryAfter ≤ 1m", ok, retry)

@@ -6,7 +6,7 @@ import (
 )
 
 // The message types of the protocol, written from the spec (spec/api-v1.md, "Live:
-// WebSocket", and docs/api-additions.md) rather than from the server's own types, so
+// WebSocket", and docs/api.md) rather than from the server's own types, so
 // that the tests that use this package check the wire format as a stranger reads it.
 
 // Message is any message from the server. Every concrete type below implements it.

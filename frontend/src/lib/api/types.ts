@@ -1,4 +1,4 @@
-// Shapes of ../shared/spec/api-v1.md and docs/api-additions.md, as the
+// Shapes of ../shared/spec/api-v1.md and docs/api.md, as the
 // frontend uses them. Fields the server may add are allowed by the index types.
 
 export type SessionState = 'lobby' | 'live' | 'ended';

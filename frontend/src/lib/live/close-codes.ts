@@ -1,4 +1,4 @@
-// WebSocket close codes (docs/api-additions.md): 4500–4999 mean "stop, do not
+// WebSocket close codes (docs/api.md): 4500–4999 mean "stop, do not
 // reconnect"; everything else (1006 network loss, 1012 restart, 4000–4499 …)
 // means "reconnect with backoff".
 
