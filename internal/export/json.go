@@ -122,15 +122,11 @@ func JSON(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Sess
 	bw.Write(bytes.TrimSuffix(hb, []byte("}")))
 	enc := json.NewEncoder(bw)
 	bw.WriteString(`,"comments":[`)
-	n := 0
+	comments := streamedArray{ctx: ctx, w: bw}
 	err = svc.ScanComments(ctx, sess.ID, func(c forum.Comment) error {
-		if n%4096 == 0 && ctx.Err() != nil {
-			return ctx.Err()
+		if err := comments.next(); err != nil {
+			return err
 		}
-		if n > 0 {
-			bw.WriteByte(',')
-		}
-		n++
 		gid, _ := b.rowGroup(c.Group)
 		var sec string
 		if ai := b.acts[c.Activity]; ai != nil {
@@ -144,15 +140,11 @@ func JSON(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Sess
 		return err
 	}
 	bw.WriteString(`],"votes":[`)
-	n = 0
+	votes := streamedArray{ctx: ctx, w: bw}
 	err = svc.ScanVotes(ctx, sess.ID, func(v forum.Vote) error {
-		if n%4096 == 0 && ctx.Err() != nil {
-			return ctx.Err()
+		if err := votes.next(); err != nil {
+			return err
 		}
-		if n > 0 {
-			bw.WriteByte(',')
-		}
-		n++
 		gid, _ := b.rowGroup(v.Group)
 		return enc.Encode(jsonVote{Activity: v.Activity, Statement: v.Statement, Participant: v.Participant,
 			Group: gid, Value: v.Value, UpdatedAt: v.UpdatedAt})
@@ -162,4 +154,24 @@ func JSON(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Sess
 	}
 	bw.WriteString("]}\n")
 	return bw.Flush()
+}
+
+// streamedArray separates the items of a JSON array written one by one, and stops the
+// writing once ctx ends (checked every 4096 items).
+type streamedArray struct {
+	ctx context.Context
+	w   *bufio.Writer
+	n   int
+}
+
+// next is called before each item is written.
+func (a *streamedArray) next() error {
+	if a.n%4096 == 0 && a.ctx.Err() != nil {
+		return a.ctx.Err()
+	}
+	if a.n > 0 {
+		a.w.WriteByte(',')
+	}
+	a.n++
+	return nil
 }

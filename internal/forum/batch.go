@@ -8,11 +8,20 @@ import (
 // The vote batcher: group commit. Votes of one session that arrive within BatchWindow of
 // each other go to the engine in one ApplyVotes call — one Redis round trip, one fsync —
 // and each caller is answered once the batch is durable.
+//
+// Ownership: the Service owns every batcher. A session's batcher is started by the first
+// vote and ends when it has had nothing to do for batcherIdle (the next vote starts a new
+// one), or when the Service closes, after answering every vote handed to it.
 
 const (
 	maxBatch      = 512
 	engineTimeout = 1200 * time.Millisecond // a vote answers unavailable well within 1.5 s
 )
+
+// batcherIdle is how long a batcher waits for a vote before it ends, so that a server does
+// not keep a goroutine and a queue for every session it ever served (Service.batchIdle,
+// which tests shorten).
+const batcherIdle = time.Minute
 
 type voteReply struct {
 	res VoteResult
@@ -21,64 +30,125 @@ type voteReply struct {
 
 type voteReq struct {
 	op    VoteOp
-	reply chan voteReply
+	reply chan voteReply // buffered: the batcher never waits for a caller
 }
 
 type batcher struct {
-	ch chan voteReq
+	ch   chan voteReq
+	done chan struct{} // closed when the batcher's goroutine ends
+	// users counts the callers between acquireBatcher and their send; a batcher with users
+	// or queued votes does not end for idleness. Under Service.batchMu.
+	users int
 }
 
-func (s *Service) batcherFor(sessionID string) *batcher {
+// acquireBatcher returns the session's batcher, starting one if needed, and counts the
+// caller as a user until releaseBatcher. It returns nil once the Service is closed.
+func (s *Service) acquireBatcher(sessionID string) *batcher {
 	s.batchMu.Lock()
 	defer s.batchMu.Unlock()
+	select {
+	case <-s.stop:
+		return nil
+	default:
+	}
 	b := s.batchers[sessionID]
 	if b == nil {
-		b = &batcher{ch: make(chan voteReq, 4*maxBatch)}
+		b = &batcher{ch: make(chan voteReq, 4*maxBatch), done: make(chan struct{})}
 		s.batchers[sessionID] = b
 		s.wg.Add(1)
 		go s.runBatcher(sessionID, b)
 	}
+	b.users++
 	return b
+}
+
+func (s *Service) releaseBatcher(b *batcher) {
+	s.batchMu.Lock()
+	b.users--
+	s.batchMu.Unlock()
+}
+
+// retireBatcher removes an idle batcher from the map; false if a vote is on its way.
+func (s *Service) retireBatcher(sessionID string, b *batcher) bool {
+	s.batchMu.Lock()
+	defer s.batchMu.Unlock()
+	if b.users > 0 || len(b.ch) > 0 {
+		return false
+	}
+	delete(s.batchers, sessionID)
+	return true
 }
 
 // submit hands one op to the session's batcher and waits for its result.
 func (s *Service) submit(ctx context.Context, sessionID string, op VoteOp) (VoteResult, error) {
+	b := s.acquireBatcher(sessionID)
+	if b == nil {
+		return VoteResult{}, ErrUnavailable
+	}
 	req := voteReq{op: op, reply: make(chan voteReply, 1)}
-	b := s.batcherFor(sessionID)
 	select {
 	case b.ch <- req:
 	case <-ctx.Done():
+		s.releaseBatcher(b)
 		return VoteResult{}, ErrUnavailable
-	case <-s.stop:
+	case <-b.done: // the Service closed
+		s.releaseBatcher(b)
 		return VoteResult{}, ErrUnavailable
 	}
+	s.releaseBatcher(b)
 	select {
 	case r := <-req.reply:
 		return r.res, r.err
 	case <-ctx.Done():
 		// The vote may still be applied; the client resends with the same id.
 		return VoteResult{}, ErrUnavailable
+	case <-b.done:
+		// The batcher answers before it ends; a vote it did not take (queued as the
+		// Service closed) was not applied.
+		select {
+		case r := <-req.reply:
+			return r.res, r.err
+		default:
+			return VoteResult{}, ErrUnavailable
+		}
 	}
 }
 
 func (s *Service) runBatcher(sessionID string, b *batcher) {
 	defer s.wg.Done()
+	defer close(b.done)
 	batch := make([]voteReq, 0, maxBatch)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	idle := time.NewTimer(s.batchIdle)
+	defer idle.Stop()
 	for {
 		var first voteReq
 		select {
 		case first = <-b.ch:
+		case <-idle.C:
+			if s.retireBatcher(sessionID, b) {
+				return
+			}
+			idle.Reset(s.batchIdle)
+			continue
 		case <-s.stop:
-			// Flush whatever is queued, then stop.
+			// Answer whatever is queued, in batches, then stop.
 			for {
-				select {
-				case r := <-b.ch:
-					s.flush(sessionID, []voteReq{r})
-				default:
+				batch = batch[:0]
+			drain:
+				for len(batch) < maxBatch {
+					select {
+					case r := <-b.ch:
+						batch = append(batch, r)
+					default:
+						break drain
+					}
+				}
+				if len(batch) == 0 {
 					return
 				}
+				s.flush(sessionID, batch)
 			}
 		}
 		batch = append(batch[:0], first)
@@ -92,13 +162,9 @@ func (s *Service) runBatcher(sessionID string, b *batcher) {
 				break gather
 			}
 		}
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
-		}
+		timer.Stop()
 		s.flush(sessionID, batch)
+		idle.Reset(s.batchIdle)
 	}
 }
 

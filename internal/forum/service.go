@@ -45,8 +45,9 @@ type Service struct {
 	actMu sync.RWMutex
 	acts  map[string]map[string]Activity // session → activity id → definition (immutable parts)
 
-	batchMu  sync.Mutex
-	batchers map[string]*batcher
+	batchMu   sync.Mutex
+	batchers  map[string]*batcher // session → its running batcher; under batchMu
+	batchIdle time.Duration       // batcherIdle
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -72,10 +73,11 @@ func NewService(e Engine, cfg Config) *Service {
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	return &Service{
 		e: e, cfg: cfg, log: cfg.Logger,
-		charters: map[string]*charter.Charter{},
-		acts:     map[string]map[string]Activity{},
-		batchers: map[string]*batcher{},
-		stop:     make(chan struct{}),
+		charters:  map[string]*charter.Charter{},
+		acts:      map[string]map[string]Activity{},
+		batchers:  map[string]*batcher{},
+		batchIdle: batcherIdle,
+		stop:      make(chan struct{}),
 	}
 }
 
@@ -85,14 +87,18 @@ func (s *Service) Engine() Engine { return s.e }
 // Config returns the service's configuration (with defaults filled in).
 func (s *Service) Config() Config { return s.cfg }
 
-// Close stops the vote batchers after flushing what they hold.
+// Close stops the vote batchers after flushing what they hold; votes submitted after it
+// are answered ErrUnavailable.
 func (s *Service) Close() {
+	s.batchMu.Lock() // no batcher starts once stop is closed (see acquireBatcher)
 	select {
 	case <-s.stop:
+		s.batchMu.Unlock()
 		return
 	default:
 	}
 	close(s.stop)
+	s.batchMu.Unlock()
 	s.wg.Wait()
 }
 

@@ -403,7 +403,7 @@ func (c *conn) hello(m *inMsg) {
 		return
 	}
 	if c.facilitator {
-		err = r.joinFacilitator(c)
+		err = r.joinFacilitator(ctx, c)
 	} else {
 		err = c.helloParticipant(ctx, r, m)
 	}

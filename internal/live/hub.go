@@ -188,22 +188,13 @@ func (h *Hub) Connections() int {
 // code is answered after the upgrade with close 4500, so that browsers, which cannot read
 // a failed upgrade's status, learn to stop.
 func (h *Hub) ServeParticipant(w http.ResponseWriter, r *http.Request, code string) {
-	if h.isDraining() {
-		writeHTTPError(w, http.StatusServiceUnavailable, "unavailable", "The server is restarting; connect again in a moment.")
+	if h.refuseDraining(w) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.OpTimeout)
 	sessionID, err := h.svc.SessionIDByCode(ctx, code)
 	cancel()
-	closeCode := 0
-	if err != nil {
-		if closeCodeFor(err) != CloseSessionGone {
-			writeHTTPError(w, http.StatusServiceUnavailable, "unavailable", forum.ErrorMessage(forum.ErrUnavailable))
-			return
-		}
-		closeCode = CloseSessionGone
-	}
-	h.serve(w, r, &conn{sessionID: sessionID}, closeCode)
+	h.serve(w, r, &conn{sessionID: sessionID}, err)
 }
 
 // ServeFacilitator upgrades the socket of a facilitator (or presenter screen) for a
@@ -214,25 +205,36 @@ func (h *Hub) ServeFacilitator(w http.ResponseWriter, r *http.Request, user *for
 		writeHTTPError(w, http.StatusUnauthorized, "unauthenticated", "Log in first.")
 		return
 	}
-	if h.isDraining() {
-		writeHTTPError(w, http.StatusServiceUnavailable, "unavailable", "The server is restarting; connect again in a moment.")
+	if h.refuseDraining(w) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.OpTimeout)
 	_, err := h.svc.Session(ctx, user, sessionID)
 	cancel()
+	h.serve(w, r, &conn{sessionID: sessionID, user: user, facilitator: true}, err)
+}
+
+// refuseDraining answers 503 while the hub shuts down, before any engine call.
+func (h *Hub) refuseDraining(w http.ResponseWriter) bool {
+	if !h.isDraining() {
+		return false
+	}
+	writeHTTPError(w, http.StatusServiceUnavailable, "unavailable", "The server is restarting; connect again in a moment.")
+	return true
+}
+
+// serve upgrades the socket after the session lookup: a session that is unknown (or that
+// the user may not see) is upgraded and closed with 4500; any other lookup failure is a
+// 503 without an upgrade, so that the client retries.
+func (h *Hub) serve(w http.ResponseWriter, r *http.Request, c *conn, lookupErr error) {
 	closeCode := 0
-	if err != nil {
-		if closeCodeFor(err) != CloseSessionGone {
+	if lookupErr != nil {
+		if closeCodeFor(lookupErr) != CloseSessionGone {
 			writeHTTPError(w, http.StatusServiceUnavailable, "unavailable", forum.ErrorMessage(forum.ErrUnavailable))
 			return
 		}
 		closeCode = CloseSessionGone
 	}
-	h.serve(w, r, &conn{sessionID: sessionID, user: user, facilitator: true}, closeCode)
-}
-
-func (h *Hub) serve(w http.ResponseWriter, r *http.Request, c *conn, closeCode int) {
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader answered

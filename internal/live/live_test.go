@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -143,6 +144,48 @@ func TestVoteReplacedMovesTallies(t *testing.T) {
 	sr := m.Results.Statements["s1-3"]
 	if sr.N != 1 || sr.Counts["5"] != 0 || sr.Mean == nil || *sr.Mean != 2 {
 		t.Fatalf("after the replacing vote: %+v", sr)
+	}
+}
+
+// failingTallies is an engine whose Tally fails while fail is set.
+type failingTallies struct {
+	forum.Engine
+	fail atomic.Bool
+}
+
+func (e *failingTallies) Tally(ctx context.Context, sessionID, activityID string) (map[string]int64, error) {
+	if e.fail.Load() {
+		return nil, forum.ErrUnavailable
+	}
+	return e.Engine.Tally(ctx, sessionID, activityID)
+}
+
+// A tally that could not be read is read again once the engine answers, although no vote
+// has moved the session version since.
+func TestTallyCatchesUpAfterFailedRead(t *testing.T) {
+	leakCheck(t)
+	mem := openEngine(t, memEngine, t.TempDir())
+	t.Cleanup(func() { _ = mem.Close() })
+	eng := &failingTallies{Engine: mem}
+	owner := &forum.User{ID: "u-" + forum.NewID(5), Email: "owner@example.dk", Role: forum.RoleFacilitator}
+	in := newInstance(t, eng, owner, Config{}, "a")
+	sess := in.newSession(nil)
+	ctx := ctxT(t, 30*time.Second)
+	f, _ := in.facilitator(ctx, sess, liveclient.Options{})
+	openScale(t, ctx, f)
+	p, _ := in.participant(ctx, sess, liveclient.HelloMsg{})
+
+	eng.fail.Store(true)
+	if err := p.Vote(ctx, "a", scaleAct, "s1-3", 5); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(400 * time.Millisecond) // several polls fail meanwhile
+	eng.fail.Store(false)
+	m := waitFor(t, f, waitLong, func(m *liveclient.Tally) bool {
+		return m.Activity == scaleAct && scaleCount(m.Results, "s1-3", 5) == 1
+	})
+	if m.Version == 0 {
+		t.Errorf("the tally carries no version: %+v", m)
 	}
 }
 

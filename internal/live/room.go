@@ -46,7 +46,7 @@ type room struct {
 
 	// Owned by the run goroutine.
 	tracks      map[string]*track
-	polledV     int64
+	polledV     int64             // the session version whose tallies have all been read
 	vis         []forum.GroupView // groups that pass the anonymity rule, for tally breakdowns
 	visRead     time.Time
 	presWritten time.Time
@@ -73,6 +73,7 @@ type roomState struct {
 type track struct {
 	known     bool
 	v         int64 // the tally's "_v" when last read
+	at        int64 // the session version it was read at
 	tally     map[string]int64
 	readAgain bool // read once more although closed (it was open until the last state)
 	facDirty  bool
@@ -429,6 +430,9 @@ func (r *room) addParticipant(c *conn, token string, mine *forum.Mine) error {
 	}
 	f := r.hub.frameOf(participantWelcome{Type: "welcome", Participant: token, Epoch: r.st.epoch,
 		Version: r.st.version, Session: r.snapJSONLocked(), Mine: mine}, false)
+	if f == nil {
+		return forum.Errorf(forum.EInternal, "cannot encode the welcome")
+	}
 	r.parts[c] = struct{}{}
 	r.partCount++
 	if c.part.Group != "" {
@@ -440,13 +444,17 @@ func (r *room) addParticipant(c *conn, token string, mine *forum.Mine) error {
 }
 
 // joinFacilitator has the room goroutine build the facilitator's welcome, so that the
-// tallies and comments in it are followed by exactly the updates after them.
-func (r *room) joinFacilitator(c *conn) error {
+// tallies and comments in it are followed by exactly the updates after them. It waits for
+// the room to take the join at most until ctx ends; once taken, the room answers within
+// its own engine timeout.
+func (r *room) joinFacilitator(ctx context.Context, c *conn) error {
 	j := &facJoin{c: c, reply: make(chan error, 1)}
 	select {
 	case r.facJoins <- j:
 	case <-r.ctx.Done():
 		return errRoomGone
+	case <-ctx.Done():
+		return forum.ErrUnavailable
 	}
 	return <-j.reply
 }
@@ -621,32 +629,39 @@ func (r *room) pollTallies() {
 		r.epochChanged(epoch)
 		return
 	}
-	if v != r.polledV {
+	if v != r.polledV && r.readTallies(ctx, v) {
 		r.polledV = v
-		sess := r.st.sess
-		for i := range sess.Activities {
-			a := &sess.Activities[i]
-			if a.Kind == forum.KindComments {
-				continue
-			}
-			tr := r.trackOf(a.ID)
-			if a.State != forum.ActivityOpen && !tr.readAgain {
-				continue
-			}
-			t, err := h.eng.Tally(ctx, r.id, a.ID)
-			if err != nil {
-				r.trouble("tally", err)
-				break
-			}
-			tr.readAgain = false
-			if tr.known && t["_v"] == tr.v {
-				continue
-			}
-			tr.known, tr.v, tr.tally = true, t["_v"], t
-			tr.facDirty, tr.partDirty = true, true
-		}
 	}
 	r.flushTallies(time.Now(), nf, np)
+}
+
+// readTallies reads, at session version v, the tallies that can have changed and marks
+// those that did. It reports false if a read failed: the next poll reads again, even if
+// the version has not moved since (the tallies read already are skipped by their "_v").
+func (r *room) readTallies(ctx context.Context, v int64) bool {
+	sess := r.st.sess
+	for i := range sess.Activities {
+		a := &sess.Activities[i]
+		if a.Kind == forum.KindComments {
+			continue
+		}
+		tr := r.trackOf(a.ID)
+		if a.State != forum.ActivityOpen && !tr.readAgain {
+			continue
+		}
+		t, err := r.hub.eng.Tally(ctx, r.id, a.ID)
+		if err != nil {
+			r.trouble("tally", err)
+			return false
+		}
+		tr.readAgain = false
+		if tr.known && t["_v"] == tr.v {
+			continue
+		}
+		tr.known, tr.v, tr.at, tr.tally = true, t["_v"], v, t
+		tr.facDirty, tr.partDirty = true, true
+	}
+	return true
 }
 
 func (r *room) trackOf(id string) *track {
@@ -677,7 +692,7 @@ func (r *room) flushTallies(now time.Time, nf, np int) {
 		if tr.facDirty && tr.fac.allow(now) {
 			tr.facDirty = false
 			tr.fac.record(now)
-			msg := tallyMsg{Type: "tally", Activity: id, Version: r.polledV, Results: forum.ResultsFromTally(a, tr.tally, "")}
+			msg := tallyMsg{Type: "tally", Activity: id, Version: tr.at, Results: forum.ResultsFromTally(a, tr.tally, "")}
 			for _, g := range r.vis {
 				msg.Groups = append(msg.Groups, forum.GroupResults{Group: g,
 					Results: forum.ResultsFromTally(a, forum.GroupTally(tr.tally, g), "")})
@@ -697,7 +712,7 @@ func (r *room) flushTallies(now time.Time, nf, np int) {
 			res := forum.ResultsFromTally(a, tr.tally, "")
 			var f *frame
 			if np > 0 {
-				f = h.frameOf(tallyMsg{Type: "tally", Activity: id, Version: r.polledV, Results: res}, true)
+				f = h.frameOf(tallyMsg{Type: "tally", Activity: id, Version: tr.at, Results: res}, true)
 			}
 			r.mu.Lock()
 			r.broadcastLocked(r.parts, f)

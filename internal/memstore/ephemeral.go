@@ -122,18 +122,32 @@ func (l *limiter) init() { l.tat = map[string]time.Time{} }
 
 // Allow implements forum.Limiter.
 func (s *Store) Allow(ctx context.Context, key string, rate int, period time.Duration, burst int) (bool, time.Duration, error) {
+	ok, retry := s.limiter.gcra(s.now(), key, rate, period, burst, true)
+	return ok, retry, nil
+}
+
+// Peek reports whether Allow would allow one event for key now, without taking it.
+func (s *Store) Peek(ctx context.Context, key string, rate int, period time.Duration, burst int) (bool, time.Duration, error) {
+	ok, retry := s.limiter.gcra(s.now(), key, rate, period, burst, false)
+	return ok, retry, nil
+}
+
+// gcra decides whether one event for key is allowed at now under rate events per period
+// with the given burst, and when it is not, how long until one is; take records the
+// event when it is allowed (Allow), otherwise nothing changes (Peek).
+func (l *limiter) gcra(now time.Time, key string, rate int, period time.Duration, burst int, take bool) (bool, time.Duration) {
 	if rate <= 0 || burst <= 0 || period <= 0 {
-		return false, max(period, time.Second), nil
+		return false, max(period, time.Second)
 	}
-	now := s.now()
 	emission := period / time.Duration(rate)
-	l := &s.limiter
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.calls++; l.calls%4096 == 0 {
-		for k, t := range l.tat {
-			if !t.After(now) {
-				delete(l.tat, k)
+	if take {
+		if l.calls++; l.calls%4096 == 0 {
+			for k, t := range l.tat {
+				if !t.After(now) {
+					delete(l.tat, k)
+				}
 			}
 		}
 	}
@@ -144,31 +158,12 @@ func (s *Store) Allow(ctx context.Context, key string, rate int, period time.Dur
 	next := tat.Add(emission)
 	allowAt := next.Add(-emission * time.Duration(burst))
 	if now.Before(allowAt) {
-		return false, allowAt.Sub(now), nil
+		return false, allowAt.Sub(now)
 	}
-	l.tat[key] = next
-	return true, 0, nil
-}
-
-// Peek reports whether Allow would allow one event for key now, without taking it.
-func (s *Store) Peek(ctx context.Context, key string, rate int, period time.Duration, burst int) (bool, time.Duration, error) {
-	if rate <= 0 || burst <= 0 || period <= 0 {
-		return false, max(period, time.Second), nil
+	if take {
+		l.tat[key] = next
 	}
-	now := s.now()
-	emission := period / time.Duration(rate)
-	l := &s.limiter
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	tat := l.tat[key]
-	if tat.Before(now) {
-		tat = now
-	}
-	allowAt := tat.Add(emission).Add(-emission * time.Duration(burst))
-	if now.Before(allowAt) {
-		return false, allowAt.Sub(now), nil
-	}
-	return true, 0, nil
+	return true, 0
 }
 
 // ---- presence ----

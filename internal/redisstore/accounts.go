@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -40,9 +40,9 @@ func (s *Store) UpdateUser(ctx context.Context, u forum.User) error {
 		if err != nil {
 			return mapErr(err)
 		}
-		var prev forum.User
-		if err := json.Unmarshal([]byte(old), &prev); err != nil {
-			return fmt.Errorf("redisstore: decode user: %w", err)
+		prev, err := decodeDoc[forum.User]([]byte(old), "user")
+		if err != nil {
+			return err
 		}
 		v, err := s.run(ctx, scrUpdateUser,
 			[]string{s.userKey(u.ID), s.emailKey(foldEmail(prev.Email)), s.emailKey(foldEmail(u.Email))},
@@ -59,19 +59,7 @@ func (s *Store) UpdateUser(ctx context.Context, u forum.User) error {
 
 // User returns a user by id.
 func (s *Store) User(ctx context.Context, id string) (*forum.User, error) {
-	doc, err := s.rdb.Get(ctx, s.userKey(id)).Bytes()
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	return decodeUser(doc)
-}
-
-func decodeUser(doc []byte) (*forum.User, error) {
-	var u forum.User
-	if err := json.Unmarshal(doc, &u); err != nil {
-		return nil, fmt.Errorf("redisstore: decode user: %w", err)
-	}
-	return &u, nil
+	return readDoc[forum.User](s.rdb.Get(ctx, s.userKey(id)), "user")
 }
 
 // UserByEmail returns a user by (case-folded) email.
@@ -89,35 +77,15 @@ func (s *Store) Users(ctx context.Context) ([]forum.User, error) {
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	out := []forum.User{}
-	if len(ids) == 0 {
-		return out, nil
-	}
 	keys := make([]string, len(ids))
 	for i, id := range ids {
 		keys[i] = s.userKey(id)
 	}
-	docs, err := s.rdb.MGet(ctx, keys...).Result()
+	out, err := readDocs[forum.User](ctx, s.rdb, keys, "user")
 	if err != nil {
-		return nil, mapErr(err)
+		return nil, err
 	}
-	for _, d := range docs {
-		doc, ok := d.(string)
-		if !ok {
-			continue
-		}
-		u, err := decodeUser([]byte(doc))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *u)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.Before(out[j].CreatedAt)
-		}
-		return out[i].ID < out[j].ID
-	})
+	oldestFirst(out, func(u forum.User) (time.Time, string) { return u.CreatedAt, u.ID })
 	return out, nil
 }
 
@@ -137,15 +105,7 @@ func (s *Store) CreateToken(ctx context.Context, t forum.Token) error {
 
 // TokenByHash returns the token with that hash.
 func (s *Store) TokenByHash(ctx context.Context, hash string) (*forum.Token, error) {
-	doc, err := s.rdb.Get(ctx, s.tokenKey(hash)).Bytes()
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	var t forum.Token
-	if err := json.Unmarshal(doc, &t); err != nil {
-		return nil, fmt.Errorf("redisstore: decode token: %w", err)
-	}
-	return &t, nil
+	return readDoc[forum.Token](s.rdb.Get(ctx, s.tokenKey(hash)), "token")
 }
 
 // Tokens lists the user's tokens, oldest first.
@@ -154,35 +114,15 @@ func (s *Store) Tokens(ctx context.Context, userID string) ([]forum.Token, error
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	out := []forum.Token{}
-	if len(hashes) == 0 {
-		return out, nil
-	}
 	keys := make([]string, len(hashes))
 	for i, h := range hashes {
 		keys[i] = s.tokenKey(h)
 	}
-	docs, err := s.rdb.MGet(ctx, keys...).Result()
+	out, err := readDocs[forum.Token](ctx, s.rdb, keys, "token")
 	if err != nil {
-		return nil, mapErr(err)
+		return nil, err
 	}
-	for _, d := range docs {
-		doc, ok := d.(string)
-		if !ok {
-			continue
-		}
-		var t forum.Token
-		if err := json.Unmarshal([]byte(doc), &t); err != nil {
-			return nil, fmt.Errorf("redisstore: decode token: %w", err)
-		}
-		out = append(out, t)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.Before(out[j].CreatedAt)
-		}
-		return out[i].ID < out[j].ID
-	})
+	oldestFirst(out, func(t forum.Token) (time.Time, string) { return t.CreatedAt, t.ID })
 	return out, nil
 }
 
@@ -215,15 +155,7 @@ func (s *Store) CreateLogin(ctx context.Context, l forum.Login) error {
 
 // LoginByHash returns an unexpired login.
 func (s *Store) LoginByHash(ctx context.Context, hash string) (*forum.Login, error) {
-	doc, err := s.rdb.Get(ctx, s.loginKey(hash)).Bytes()
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	var l forum.Login
-	if err := json.Unmarshal(doc, &l); err != nil {
-		return nil, fmt.Errorf("redisstore: decode login: %w", err)
-	}
-	return &l, nil
+	return readDoc[forum.Login](s.rdb.Get(ctx, s.loginKey(hash)), "login")
 }
 
 // DeleteLogin ends a login; a missing one is not an error.
@@ -244,24 +176,16 @@ func (s *Store) SaveCharter(ctx context.Context, c forum.StoredCharter) error {
 
 // Charter returns an imported charter.
 func (s *Store) Charter(ctx context.Context, id string) (*forum.StoredCharter, error) {
-	doc, err := s.rdb.HGet(ctx, s.chartersKey(), id).Bytes()
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	var c forum.StoredCharter
-	if err := json.Unmarshal(doc, &c); err != nil {
-		return nil, fmt.Errorf("redisstore: decode charter: %w", err)
-	}
-	return &c, nil
+	return readDoc[forum.StoredCharter](s.rdb.HGet(ctx, s.chartersKey(), id), "charter")
 }
 
 // Charters lists every imported charter, oldest first.
 func (s *Store) Charters(ctx context.Context) ([]forum.StoredCharter, error) {
 	out := []forum.StoredCharter{}
 	err := s.hscan(ctx, s.chartersKey(), func(_, doc string) error {
-		var c forum.StoredCharter
-		if err := json.Unmarshal([]byte(doc), &c); err != nil {
-			return fmt.Errorf("redisstore: decode charter: %w", err)
+		c, err := decodeDoc[forum.StoredCharter]([]byte(doc), "charter")
+		if err != nil {
+			return err
 		}
 		out = append(out, c)
 		return nil
@@ -269,11 +193,6 @@ func (s *Store) Charters(ctx context.Context) ([]forum.StoredCharter, error) {
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.Before(out[j].CreatedAt)
-		}
-		return out[i].ID < out[j].ID
-	})
+	oldestFirst(out, func(c forum.StoredCharter) (time.Time, string) { return c.CreatedAt, c.ID })
 	return out, nil
 }

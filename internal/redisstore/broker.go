@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -156,6 +157,16 @@ func (b *broker) unsubscribe(channel string, id uint64) {
 		return
 	}
 	delete(b.topics, channel)
+	// Confirmations still pending for the topic (their PING or its answer was lost with a
+	// connection) will never come: forget them, and with them the topic's subscribers.
+	for token, ts := range b.pending {
+		ts = slices.DeleteFunc(ts, func(x *topic) bool { return x == t })
+		if len(ts) == 0 {
+			delete(b.pending, token)
+		} else {
+			b.pending[token] = ts
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	_ = b.ps.Unsubscribe(ctx, channel)

@@ -32,9 +32,9 @@ func flagsOf(c forum.Comment) int64 {
 
 // assemble decodes a comment's JSON and sets its mutable parts.
 func assemble(doc string, upvotes, flags int64) (*forum.Comment, error) {
-	var c forum.Comment
-	if err := json.Unmarshal([]byte(doc), &c); err != nil {
-		return nil, fmt.Errorf("redisstore: decode comment: %w", err)
+	c, err := decodeDoc[forum.Comment]([]byte(doc), "comment")
+	if err != nil {
+		return nil, err
 	}
 	c.Upvotes = upvotes
 	c.Hidden = flags&flagHidden != 0

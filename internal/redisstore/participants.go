@@ -38,9 +38,9 @@ func (s *Store) ParticipantByToken(ctx context.Context, sessionID, tokenHash str
 	if !ok {
 		return nil, forum.ErrNotFound
 	}
-	var p forum.Participant
-	if err := json.Unmarshal([]byte(doc), &p); err != nil {
-		return nil, fmt.Errorf("redisstore: decode participant: %w", err)
+	p, err := decodeDoc[forum.Participant]([]byte(doc), "participant")
+	if err != nil {
+		return nil, err
 	}
 	return &p, nil
 }
@@ -72,9 +72,9 @@ func (s *Store) ParticipantCounts(ctx context.Context, sessionID string) (int64,
 // (HSCAN), each participant once.
 func (s *Store) ScanParticipants(ctx context.Context, sessionID string, fn func(forum.Participant) error) error {
 	return s.hscan(ctx, s.sk(sessionID).parts(), func(_, doc string) error {
-		var p forum.Participant
-		if err := json.Unmarshal([]byte(doc), &p); err != nil {
-			return fmt.Errorf("redisstore: decode participant: %w", err)
+		p, err := decodeDoc[forum.Participant]([]byte(doc), "participant")
+		if err != nil {
+			return err
 		}
 		return fn(p)
 	})

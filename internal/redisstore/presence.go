@@ -65,9 +65,9 @@ func (s *Store) Presence(ctx context.Context, sessionID string) (int64, map[stri
 	groups := map[string]int64{}
 	for _, e := range entries {
 		doc, _ := e.(string)
-		var c presenceCounts
-		if err := json.Unmarshal([]byte(doc), &c); err != nil {
-			return 0, nil, fmt.Errorf("redisstore: decode presence: %w", err)
+		c, err := decodeDoc[presenceCounts]([]byte(doc), "presence")
+		if err != nil {
+			return 0, nil, err
 		}
 		total += c.Total
 		for g, n := range c.Groups {

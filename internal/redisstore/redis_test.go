@@ -507,6 +507,30 @@ func TestUnsubscribe(t *testing.T) {
 	}
 }
 
+// TestUnsubscribeForgetsLostConfirmations: a subscription PING whose answer was lost (the
+// connection broke meanwhile) is not waited for after the channel's last subscriber left,
+// so the broker does not keep ended subscriptions' callbacks for ever.
+func TestUnsubscribeForgetsLostConfirmations(t *testing.T) {
+	s, _ := newStore(t, redistest.URL(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := s.Subscribe(ctx, "x2", func(forum.Event) {}); err != nil {
+		t.Fatal(err)
+	}
+	redisstore.LoseConfirmation(s, "x2")
+	cancel()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		topics, pending := redisstore.BrokerHolds(s)
+		if topics == 0 && pending == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the last subscriber left the broker holds %d channels and waits for %d confirmations", topics, pending)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func TestFlushAllLosesTheEpoch(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
 	s, _ := newStore(t, srv.URL())

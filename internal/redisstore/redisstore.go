@@ -189,30 +189,27 @@ func newClient(opts Options) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, fmt.Errorf("redisstore: URL: %w", err)
 		}
-		tune(q, opts, knobs{&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout,
-			&o.MinRetryBackoff, &o.MaxRetryBackoff, &o.MaxRetries, &o.PoolSize, &o.DialerRetries})
-		o.ContextTimeoutEnabled = true
-		o.ClientName = clientName
+		tune(q, opts, clientName, knobs{&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout,
+			&o.MinRetryBackoff, &o.MaxRetryBackoff, &o.MaxRetries, &o.PoolSize, &o.DialerRetries,
+			&o.ContextTimeoutEnabled, &o.ClientName})
 		return redis.NewFailoverClient(o), nil
 	case cluster:
 		o, err := redis.ParseClusterURL(u.String())
 		if err != nil {
 			return nil, fmt.Errorf("redisstore: URL: %w", err)
 		}
-		tune(q, opts, knobs{&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout,
-			&o.MinRetryBackoff, &o.MaxRetryBackoff, &o.MaxRetries, &o.PoolSize, &o.DialerRetries})
-		o.ContextTimeoutEnabled = true
-		o.ClientName = clientName
+		tune(q, opts, clientName, knobs{&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout,
+			&o.MinRetryBackoff, &o.MaxRetryBackoff, &o.MaxRetries, &o.PoolSize, &o.DialerRetries,
+			&o.ContextTimeoutEnabled, &o.ClientName})
 		return redis.NewClusterClient(o), nil
 	default:
 		o, err := redis.ParseURL(u.String())
 		if err != nil {
 			return nil, fmt.Errorf("redisstore: URL: %w", err)
 		}
-		tune(q, opts, knobs{&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout,
-			&o.MinRetryBackoff, &o.MaxRetryBackoff, &o.MaxRetries, &o.PoolSize, &o.DialerRetries})
-		o.ContextTimeoutEnabled = true
-		o.ClientName = clientName
+		tune(q, opts, clientName, knobs{&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout,
+			&o.MinRetryBackoff, &o.MaxRetryBackoff, &o.MaxRetries, &o.PoolSize, &o.DialerRetries,
+			&o.ContextTimeoutEnabled, &o.ClientName})
 		return redis.NewClient(o), nil
 	}
 }
@@ -221,11 +218,16 @@ func newClient(opts Options) (redis.UniversalClient, error) {
 type knobs struct {
 	dial, read, write, pool, minBackoff, maxBackoff *time.Duration
 	retries, poolSize, dialerRetries                *int
+	contextTimeout                                  *bool
+	clientName                                      *string
 }
 
 // tune sets Pejl's values, except those the URL's query sets itself: dial 2s, read and
-// write 1s, pool wait 1s, 2 retries with 8–64ms backoff, one dial attempt per try.
-func tune(q url.Values, opts Options, k knobs) {
+// write 1s, pool wait 1s, 2 retries with 8–64ms backoff, one dial attempt per try; and
+// always the client name and that a context's deadline bounds each command.
+func tune(q url.Values, opts Options, clientName string, k knobs) {
+	*k.contextTimeout = true
+	*k.clientName = clientName
 	set := func(name string, f func()) {
 		if !q.Has(name) {
 			f()

@@ -62,19 +62,7 @@ func (s *Store) CreateSession(ctx context.Context, sess *forum.Session) error {
 
 // Session returns the session document.
 func (s *Store) Session(ctx context.Context, id string) (*forum.Session, error) {
-	doc, err := s.rdb.HGet(ctx, s.sk(id).meta(), "doc").Bytes()
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	return decodeSession(doc)
-}
-
-func decodeSession(doc []byte) (*forum.Session, error) {
-	var sess forum.Session
-	if err := json.Unmarshal(doc, &sess); err != nil {
-		return nil, fmt.Errorf("redisstore: decode session: %w", err)
-	}
-	return &sess, nil
+	return readDoc[forum.Session](s.rdb.HGet(ctx, s.sk(id).meta(), "doc"), "session")
 }
 
 // SessionIDByCode returns the id of the session that holds the code.
@@ -118,11 +106,11 @@ func (s *Store) Sessions(ctx context.Context, owner string) ([]forum.Session, er
 			if err != nil {
 				return nil, mapErr(err)
 			}
-			sess, err := decodeSession(doc)
+			sess, err := decodeDoc[forum.Session](doc, "session")
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, *sess)
+			out = append(out, sess)
 		}
 		if len(stale) > 0 {
 			_ = s.rdb.ZRem(ctx, idx, stale...).Err()

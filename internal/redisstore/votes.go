@@ -85,26 +85,14 @@ func (s *Store) ParticipantVotes(ctx context.Context, sessionID, participantID s
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	out := []forum.Vote{}
 	if len(fields) == 0 {
-		return out, nil
+		return []forum.Vote{}, nil
 	}
 	docs, err := s.rdb.HMGet(ctx, k.votes(), fields...).Result()
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	for _, d := range docs {
-		doc, ok := d.(string)
-		if !ok {
-			continue
-		}
-		v, err := decodeVote(doc)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
+	return decodeFound(docs, decodeVote)
 }
 
 // ScanVotes calls fn for every current vote, reading the votes hash in pages (HSCAN).
