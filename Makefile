@@ -67,7 +67,7 @@ bench:
 
 ## bench-smoke: a short load test (1,000 participants)
 bench-smoke: build
-	$(GO) run ./bench/loadgen -participants 1000 -duration 20s
+	$(GO) run ./bench/loadgen -bin $(BIN) -participants 1000 -duration 20s
 
 clean:
 	rm -rf bin $(FRONTEND)/dist/assets $(FRONTEND)/dist/*.html

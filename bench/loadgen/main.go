@@ -38,6 +38,7 @@ type config struct {
 	srcHosts     int
 	senders      int
 	stateBytes   int
+	check        bool
 }
 
 func main() {
@@ -68,6 +69,7 @@ func run() error {
 	flag.IntVar(&cfg.srcHosts, "src-hosts", 250, "spread participant source addresses over 127.0.0.1..127.0.0.<n>")
 	flag.IntVar(&cfg.senders, "senders", 16, "goroutines writing votes")
 	flag.IntVar(&cfg.stateBytes, "state-bytes", 0, "size of the peers' state message (default: the size of Pejl's state frame seen in this invocation, else 1500)")
+	flag.BoolVar(&cfg.check, "check", true, "exit with status 2 when a correctness invariant fails: a failed handshake, a lost vote, an exactly-once mismatch, a missing state (latencies are never checked: the machines are shared)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", flag.Arg(0))
@@ -216,7 +218,38 @@ func run() error {
 	if failed > 0 {
 		return fmt.Errorf("%d of %d runs failed (see above)", failed, len(rep.Runs))
 	}
+	if cfg.check {
+		var bad []string
+		for _, r := range rep.Runs {
+			for _, p := range violations(r) {
+				bad = append(bad, fmt.Sprintf("%s run %d: %s", r.Target, r.Run, p))
+			}
+		}
+		if len(bad) > 0 {
+			fmt.Fprintln(os.Stderr, "loadgen: correctness check failed (-check=false to ignore):\n  "+strings.Join(bad, "\n  "))
+			os.Exit(2)
+		}
+	}
 	return nil
+}
+
+// violations lists the correctness invariants a run broke.
+func violations(r *runResult) []string {
+	var out []string
+	if r.Handshakes.Failed > 0 {
+		out = append(out, fmt.Sprintf("%d failed handshakes", r.Handshakes.Failed))
+	}
+	if r.Votes.Lost > 0 {
+		out = append(out, fmt.Sprintf("%d votes lost (no ack within 10 s)", r.Votes.Lost))
+	}
+	if !r.ExactlyOnce.OK {
+		out = append(out, fmt.Sprintf("exactly-once: server n=%d, acknowledged pairs=%d, sent pairs=%d, value mismatch %d %s",
+			r.ExactlyOnce.ServerN, r.ExactlyOnce.AckedPairs, r.ExactlyOnce.SentPairs, r.ExactlyOnce.CountsMismatch, r.ExactlyOnce.Error))
+	}
+	if r.SectionChange.Missing > 0 || r.SectionChange.Error != "" {
+		out = append(out, fmt.Sprintf("section change: %d states missing %s", r.SectionChange.Missing, r.SectionChange.Error))
+	}
+	return out
 }
 
 // raiseNoFile raises the soft open-file limit to the hard limit and returns it. (Set

@@ -9,7 +9,6 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"net"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -860,13 +859,4 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	case <-t.C:
 	case <-ctx.Done():
 	}
-}
-
-func sortedKeys(m map[string]int64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
