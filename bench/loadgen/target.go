@@ -180,7 +180,7 @@ func waitHTTP(ctx context.Context, url string, p *proc, limit time.Duration) err
 func cleanEnv(extra ...string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "PEJL_") && !strings.HasPrefix(kv, "GODEBUG=") {
+		if (!strings.HasPrefix(kv, "PEJL_") || strings.HasPrefix(kv, "PEJL_DEBUG_ADDR=")) && !strings.HasPrefix(kv, "GODEBUG=") {
 			env = append(env, kv)
 		}
 	}

@@ -26,6 +26,9 @@ const (
 	// later is closed (4002); one that stays under the limit this long is forgiven.
 	rateProbation = time.Second
 	rateForgive   = 10 * time.Second
+	// stallForgive is how long after the server held a socket back (Config.MaxInFlight)
+	// its messages are not rate limited: they queued up because of us.
+	stallForgive = 2 * time.Second
 )
 
 // frame is one message to write: a prepared broadcast shared by many connections, or
@@ -58,6 +61,7 @@ type conn struct {
 	graceful    bool   // idem: answer in-flight messages and flush the queue first
 	closing     atomic.Bool
 	inflight    atomic.Int32
+	stalledAt   atomic.Int64 // unix nanoseconds of the last wait for a work slot
 
 	facilitator bool
 	sessionID   string
@@ -372,6 +376,9 @@ func (c *conn) allow(data []byte) bool {
 	if c.lim.AllowN(now, 1) {
 		return true
 	}
+	if stalled := c.stalledAt.Load(); stalled != 0 && now.Sub(time.Unix(0, stalled)) < stallForgive {
+		return true // a burst that built up while the server held the socket back
+	}
 	if c.limitedAt.IsZero() || now.Sub(c.lastOver) > rateForgive {
 		c.limitedAt, c.lastOver = now, now
 		id := ""
@@ -489,8 +496,11 @@ func (c *conn) dispatch(m *inMsg, k kind) {
 }
 
 // work handles a message on its own goroutine, so that a slow engine never keeps the
-// reader from answering pings. Once the connection is closing, messages are answered
-// unavailable instead (the client resends them after reconnecting).
+// reader from answering pings. At most Config.MaxInFlight messages are handled at once on
+// the instance: past that, the reader waits for a slot, and the socket is read no further
+// meanwhile (TCP pushes back on the clients) — an overload slows answers down instead of
+// piling up work. Once the connection is closing, messages are answered unavailable
+// instead (the client resends them after reconnecting).
 func (c *conn) work(m *inMsg, fn func(context.Context, *inMsg)) {
 	c.inflight.Add(1)
 	if c.closing.Load() {
@@ -500,11 +510,33 @@ func (c *conn) work(m *inMsg, fn func(context.Context, *inMsg)) {
 		}
 		return
 	}
-	c.hub.connWG.Add(1)
+	h := c.hub
+	select {
+	case h.slots <- struct{}{}:
+	default:
+		start := time.Now()
+		select {
+		case h.slots <- struct{}{}:
+		case <-h.workCtx.Done():
+			c.workDone()
+			return
+		}
+		// The wait was ours: messages that queued up meanwhile are not the client's burst.
+		c.stalledAt.Store(time.Now().UnixNano())
+		h.met.backpressure.Observe(time.Since(start).Seconds())
+	}
+	h.connWG.Add(1)
 	go func() {
-		defer c.hub.connWG.Done()
+		defer h.connWG.Done()
 		defer c.workDone()
-		ctx, cancel := context.WithTimeout(c.hub.workCtx, c.hub.cfg.OpTimeout)
+		defer func() { <-h.slots }()
+		if m.Type == typeVote {
+			// A vote's time is bounded by the batcher (it always answers within the
+			// engine's timeout), so it needs no timer of its own.
+			fn(h.workCtx, m)
+			return
+		}
+		ctx, cancel := context.WithTimeout(h.workCtx, h.cfg.OpTimeout)
 		defer cancel()
 		fn(ctx, m)
 	}()

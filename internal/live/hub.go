@@ -77,6 +77,10 @@ type Config struct {
 	ShutdownWindow time.Duration
 	// OpTimeout bounds one engine call made for a client message; default 5s.
 	OpTimeout time.Duration
+	// MaxInFlight bounds the client messages being handled at once on this instance;
+	// past it, sockets are read no further until a slot frees (backpressure through TCP)
+	// instead of piling up work. Default 4096.
+	MaxInFlight int
 	// Registerer receives the hub's metrics; nil registers none.
 	Registerer prometheus.Registerer
 }
@@ -116,6 +120,9 @@ func (c *Config) defaults() {
 	def(&c.PresenceEvery, 10*time.Second)
 	def(&c.ShutdownWindow, 5*time.Second)
 	def(&c.OpTimeout, 5*time.Second)
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = 4096
+	}
 }
 
 // Hub serves the live sockets of this instance.
@@ -140,6 +147,9 @@ type Hub struct {
 	conns    map[*conn]struct{}
 	rooms    map[string]*room
 
+	// slots holds one token per client message being handled (Config.MaxInFlight).
+	slots chan struct{}
+
 	connWG sync.WaitGroup // connection goroutines and their message handlers
 	roomWG sync.WaitGroup // room goroutines
 }
@@ -158,6 +168,7 @@ func New(cfg Config) *Hub {
 		conns: map[*conn]struct{}{},
 		rooms: map[string]*room{},
 		met:   newMetrics(cfg.Registerer),
+		slots: make(chan struct{}, cfg.MaxInFlight),
 	}
 	h.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,

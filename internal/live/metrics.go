@@ -5,17 +5,21 @@ import (
 )
 
 type metrics struct {
-	connections *prometheus.GaugeVec
-	rooms       prometheus.Gauge
-	messages    *prometheus.CounterVec
-	broadcasts  *prometheus.CounterVec
-	disconnects *prometheus.CounterVec
-	slow        prometheus.Counter
-	rateLimited prometheus.Counter
+	connections  *prometheus.GaugeVec
+	rooms        prometheus.Gauge
+	messages     *prometheus.CounterVec
+	broadcasts   *prometheus.CounterVec
+	disconnects  *prometheus.CounterVec
+	slow         prometheus.Counter
+	rateLimited  prometheus.Counter
+	backpressure prometheus.Histogram
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
+		backpressure: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "pejl_live_backpressure_wait_seconds",
+			Help:    "How long a socket's reader waited for a free work slot (only waits are counted).",
+			Buckets: prometheus.ExponentialBuckets(0.001, 4, 8)}),
 		connections: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "pejl_live_connections",
 			Help: "Open WebSocket connections, by role."}, []string{"role"}),
 		rooms: prometheus.NewGauge(prometheus.GaugeOpts{Name: "pejl_live_rooms",
@@ -32,7 +36,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Times a socket went over the message rate limit."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.connections, m.rooms, m.messages, m.broadcasts, m.disconnects, m.slow, m.rateLimited)
+		reg.MustRegister(m.connections, m.rooms, m.messages, m.broadcasts, m.disconnects, m.slow, m.rateLimited, m.backpressure)
 	}
 	return m
 }
