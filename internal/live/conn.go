@@ -316,6 +316,12 @@ func (c *conn) handleFrame(data []byte) {
 	if !c.allow(data) {
 		return
 	}
+	if c.helloDone {
+		// Decoding and handling happen on a pooled worker, so that this short-lived
+		// reader never grows its stack.
+		c.work(data)
+		return
+	}
 	m, k, err := decode(data)
 	if err != nil {
 		var de *decodeError
@@ -325,19 +331,15 @@ func (c *conn) handleFrame(data []byte) {
 		return
 	}
 	h.met.messages.WithLabelValues(m.Type).Inc()
-	if !c.helloDone {
-		switch {
-		case m.Type == typePing:
-			c.enqueue(&frame{data: pongFrame})
-		case k == kindHello:
-			c.hello(m)
-		default:
-			c.sendError(m.ID, codeBadMessage, "The first message must be \"hello\".")
-			c.stop(CloseProtocol, "hello must come first", true)
-		}
-		return
+	switch {
+	case m.Type == typePing:
+		c.enqueue(&frame{data: pongFrame})
+	case k == kindHello:
+		c.hello(m)
+	default:
+		c.sendError(m.ID, codeBadMessage, "The first message must be \"hello\".")
+		c.stop(CloseProtocol, "hello must come first", true)
 	}
-	c.dispatch(m, k)
 }
 
 func (c *conn) readFailed(err error) {
@@ -466,50 +468,46 @@ func (c *conn) refuse(m *inMsg, err error) {
 	}
 }
 
-func (c *conn) dispatch(m *inMsg, k kind) {
+// route answers what needs no engine at once and returns the handler for the rest (nil
+// when the message is answered).
+func (c *conn) route(m *inMsg, k kind) func(context.Context, *inMsg) {
 	switch k {
 	case kindHello:
 		c.sendError(m.ID, codeBadMessage, "This socket has said hello already.")
 	case kindControl:
 		if m.Type == typePing {
 			c.enqueue(&frame{data: pongFrame})
-			return
+			return nil
 		}
-		c.work(m, c.resync)
+		return c.resync
 	case kindParticipant:
 		if c.facilitator {
 			c.sendError(m.ID, codeForbidden, "A facilitator socket does not vote, comment or upvote.")
-			return
+			return nil
 		}
-		c.work(m, c.handleParticipant)
+		return c.handleParticipant
 	case kindFacilitator:
 		if !c.facilitator {
 			c.sendError(m.ID, codeForbidden, "Only the facilitator may do that.")
-			return
+			return nil
 		}
 		if c.wasAcked(m.ID) {
 			c.reply(m.ID, 0, "", nil)
-			return
+			return nil
 		}
-		c.work(m, c.handleFacilitator)
+		return c.handleFacilitator
 	}
+	return nil
 }
 
-// work handles a message on its own goroutine, so that a slow engine never keeps the
-// reader from answering pings. At most Config.MaxInFlight messages are handled at once on
-// the instance: past that, the reader waits for a slot, and the socket is read no further
-// meanwhile (TCP pushes back on the clients) — an overload slows answers down instead of
-// piling up work. Once the connection is closing, messages are answered unavailable
-// instead (the client resends them after reconnecting).
-func (c *conn) work(m *inMsg, fn func(context.Context, *inMsg)) {
+// work decodes and handles a frame that came after the hello on a pooled worker, so that
+// a slow engine never keeps the reader from answering pings. At most Config.MaxInFlight
+// frames are handled at once on the instance: past that, the reader waits for a slot, and
+// the socket is read no further meanwhile (TCP pushes back on the clients) — an overload
+// slows answers down instead of piling up work. Once the connection is closing, messages
+// are answered unavailable instead (the client resends them after reconnecting).
+func (c *conn) work(data []byte) {
 	c.inflight.Add(1)
-	if c.closing.Load() {
-		c.workDone()
-		if m.ID != "" {
-			c.sendError(m.ID, codeUnavailable, "The server is restarting; send this again after reconnecting.")
-		}
-		return
-	}
 	h := c.hub
 	select {
 	case h.slots <- struct{}{}:
@@ -526,20 +524,45 @@ func (c *conn) work(m *inMsg, fn func(context.Context, *inMsg)) {
 		h.met.backpressure.Observe(time.Since(start).Seconds())
 	}
 	h.connWG.Add(1)
-	go func() {
+	h.runTask(func() {
 		defer h.connWG.Done()
 		defer c.workDone()
 		defer func() { <-h.slots }()
-		if m.Type == typeVote {
-			// A vote's time is bounded by the batcher (it always answers within the
-			// engine's timeout), so it needs no timer of its own.
-			fn(h.workCtx, m)
-			return
+		c.handleMessage(data)
+	})
+}
+
+// handleMessage decodes one frame and handles it (on a worker).
+func (c *conn) handleMessage(data []byte) {
+	h := c.hub
+	m, k, err := decode(data)
+	if err != nil {
+		var de *decodeError
+		errors.As(err, &de)
+		h.met.messages.WithLabelValues("invalid").Inc()
+		c.sendError(de.id, codeBadMessage, de.msg)
+		return
+	}
+	h.met.messages.WithLabelValues(m.Type).Inc()
+	fn := c.route(m, k)
+	if fn == nil {
+		return
+	}
+	if c.closing.Load() {
+		if m.ID != "" {
+			c.sendError(m.ID, codeUnavailable, "The server is restarting; send this again after reconnecting.")
 		}
-		ctx, cancel := context.WithTimeout(h.workCtx, h.cfg.OpTimeout)
-		defer cancel()
-		fn(ctx, m)
-	}()
+		return
+	}
+	if m.Type == typeVote {
+		// A vote's time is bounded by the batcher (it always answers within the engine's
+		// timeout), so it needs no timer of its own.
+		fn(h.workCtx, m)
+		return
+	}
+	ctx, cancel := context.WithTimeout(h.workCtx, h.cfg.OpTimeout)
+	defer cancel()
+	fn(ctx, m)
 }
 
 func (c *conn) workDone() {
