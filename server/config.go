@@ -37,6 +37,9 @@ type Config struct {
 	Retention time.Duration `env:"PEJL_RETENTION" envDefault:"4320h"`
 	// ShutdownTimeout bounds a graceful stop.
 	ShutdownTimeout time.Duration `env:"PEJL_SHUTDOWN_TIMEOUT" envDefault:"20s"`
+	// DrainDelay is how long a stopping instance keeps answering (with /readyz 503) before
+	// it stops accepting connections, so that load balancers notice.
+	DrainDelay time.Duration `env:"PEJL_DRAIN_DELAY" envDefault:"2s"`
 	// DebugAddr, when set, serves Go's profiler (net/http/pprof) on its own listener; keep
 	// it on loopback. Empty = off.
 	DebugAddr string `env:"PEJL_DEBUG_ADDR"`
@@ -49,7 +52,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	vars := map[string]string{}
 	for _, k := range []string{"PEJL_ADDR", "PEJL_PUBLIC_URL", "PEJL_DATA_DIR", "PEJL_REDIS_URL",
 		"PEJL_ADMIN_EMAIL", "PEJL_ADMIN_PASSWORD", "PEJL_ALLOWED_ORIGINS", "PEJL_TRUSTED_PROXIES",
-		"PEJL_LOG_FORMAT", "PEJL_LOG_LEVEL", "PEJL_RETENTION", "PEJL_SHUTDOWN_TIMEOUT", "PEJL_INSTANCE", "PEJL_DEBUG_ADDR"} {
+		"PEJL_LOG_FORMAT", "PEJL_LOG_LEVEL", "PEJL_RETENTION", "PEJL_SHUTDOWN_TIMEOUT", "PEJL_INSTANCE", "PEJL_DEBUG_ADDR", "PEJL_DRAIN_DELAY"} {
 		if v := getenv(k); v != "" {
 			vars[k] = v
 		}

@@ -353,6 +353,22 @@ func TestSIGTERMDrains(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
+	// Readiness goes 503 at once, while the process still answers.
+	ready := 0
+	for time.Since(start) < time.Second {
+		resp, err := http.Get(p.base + "/readyz")
+		if err == nil {
+			ready = resp.StatusCode
+			resp.Body.Close()
+			if ready == http.StatusServiceUnavailable {
+				break
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if ready != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz after SIGTERM: %d, want 503", ready)
+	}
 	// The socket is asked to reconnect with a close code of the reconnect range or 1012.
 	_ = w.c.SetReadDeadline(time.Now().Add(20 * time.Second))
 	var closeCode int

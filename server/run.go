@@ -153,17 +153,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	log.Info("shutting down")
+	// Readiness off at once: load balancers see /readyz 503 and send nobody new, and the hub
+	// refuses new sockets while it asks the open ones to reconnect (spread out in time).
 	draining.Store(true)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	// Stop accepting and finish plain requests while the hub moves sockets away.
-	httpDone := make(chan error, 1)
-	go func() { httpDone <- srv.Shutdown(sctx) }()
-	if err := hub.Shutdown(sctx); err != nil {
-		log.Warn("live shutdown", "err", err)
+	hubDone := make(chan error, 1)
+	go func() { hubDone <- hub.Shutdown(sctx) }()
+	// Keep answering plain requests for a moment, so that health checks see the 503, then
+	// stop accepting and finish what is in flight.
+	select {
+	case <-time.After(cfg.DrainDelay):
+	case <-sctx.Done():
 	}
-	if err := <-httpDone; err != nil {
+	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("http shutdown", "err", err)
+	}
+	if err := <-hubDone; err != nil {
+		log.Warn("live shutdown", "err", err)
 	}
 	stopBG()
 	<-sweepDone
