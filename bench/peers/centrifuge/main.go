@@ -16,7 +16,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -24,9 +23,9 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"pejl/bench/peers/peertally"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -49,7 +48,7 @@ func serve(addr string, stateBytes int) error {
 	if err != nil {
 		return err
 	}
-	t := newTally()
+	t := peertally.New()
 	var nextID atomic.Int64
 	var version atomic.Int64
 
@@ -84,7 +83,7 @@ func serve(addr string, stateBytes int) error {
 			}
 			switch {
 			case e.Method == "vote" && !facilitator:
-				t.vote(client.UserID(), m.Activity, m.Statement, m.Value)
+				t.Vote(client.UserID(), m.Activity, m.Statement, m.Value)
 				cb(centrifuge.RPCReply{}, nil)
 			case e.Method == "goto" && facilitator:
 				v := version.Add(1)
@@ -108,7 +107,7 @@ func serve(addr string, stateBytes int) error {
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 		for range tick.C {
-			for _, b := range t.changed() {
+			for _, b := range t.Changed() {
 				_, _ = node.Publish("fac", b)
 			}
 		}
@@ -124,7 +123,7 @@ func serve(addr string, stateBytes int) error {
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	mux.HandleFunc("/tally", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(t.view())
+		_, _ = w.Write(t.View())
 	})
 	log.Printf("centrifuge peer listening on %s", addr)
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
@@ -140,90 +139,3 @@ func stateMessage(v int64, section string, size int) []byte {
 }
 
 // ---- votes, in memory (the same as the floor's) ----
-
-type tally struct {
-	mu    sync.Mutex
-	last  map[string]string
-	acts  map[string]map[string]map[string]int64
-	n     map[string]map[string]int64
-	dirty map[string]bool
-}
-
-func newTally() *tally {
-	return &tally{last: map[string]string{}, acts: map[string]map[string]map[string]int64{},
-		n: map[string]map[string]int64{}, dirty: map[string]bool{}}
-}
-
-func (t *tally) vote(participant, activity, statement string, value json.RawMessage) {
-	val := string(bytes.TrimSpace(value))
-	var words []string
-	if strings.HasPrefix(val, "[") && json.Unmarshal(value, &words) == nil && len(words) > 0 {
-		val = "w:" + words[0]
-	}
-	key := participant + "\x00" + activity + "\x00" + statement
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.acts[activity] == nil {
-		t.acts[activity] = map[string]map[string]int64{}
-		t.n[activity] = map[string]int64{}
-	}
-	if t.acts[activity][statement] == nil {
-		t.acts[activity][statement] = map[string]int64{}
-	}
-	counts := t.acts[activity][statement]
-	if old, ok := t.last[key]; ok {
-		counts[old]--
-	} else {
-		t.n[activity][statement]++
-	}
-	counts[val]++
-	t.last[key] = val
-	t.dirty[activity] = true
-}
-
-func (t *tally) results(activity string) map[string]any {
-	st := map[string]any{}
-	words := map[string]int64{}
-	var n int64
-	for s, counts := range t.acts[activity] {
-		c := map[string]int64{}
-		for v, k := range counts {
-			if k == 0 {
-				continue
-			}
-			if w, ok := strings.CutPrefix(v, "w:"); ok {
-				words[w] += k
-			} else {
-				c[v] = k
-			}
-		}
-		st[s] = map[string]any{"counts": c, "n": t.n[activity][s]}
-		n += t.n[activity][s]
-	}
-	return map[string]any{"statements": st, "words": words, "n": n}
-}
-
-func (t *tally) changed() [][]byte {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	var out [][]byte
-	for a := range t.dirty {
-		b, err := json.Marshal(map[string]any{"type": "tally", "activity": a, "results": t.results(a)})
-		if err == nil {
-			out = append(out, b)
-		}
-		delete(t.dirty, a)
-	}
-	return out
-}
-
-func (t *tally) view() []byte {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	var acts []map[string]any
-	for a := range t.acts {
-		acts = append(acts, map[string]any{"id": a, "tally": t.results(a)})
-	}
-	b, _ := json.Marshal(map[string]any{"activities": acts})
-	return b
-}

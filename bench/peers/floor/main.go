@@ -8,13 +8,13 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
 	"net/http"
 	"os"
+	"pejl/bench/peers/peertally"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,13 +28,13 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8090", "listen address")
 	stateBytes := flag.Int("state-bytes", 1500, "size of the state message broadcast on goto (padding), to match Pejl's")
 	flag.Parse()
-	s := &server{parts: map[*conn]struct{}{}, facs: map[*conn]struct{}{}, tally: newTally(), stateBytes: *stateBytes}
+	s := &server{parts: map[*conn]struct{}{}, facs: map[*conn]struct{}{}, tally: peertally.New(), stateBytes: *stateBytes}
 	go s.tallyLoop()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	mux.HandleFunc("/tally", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(s.tally.view())
+		_, _ = w.Write(s.tally.View())
 	})
 	mux.HandleFunc("/ws/participant", func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, false) })
 	mux.HandleFunc("/ws/facilitator", func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, true) })
@@ -59,7 +59,7 @@ type server struct {
 	facs       map[*conn]struct{}
 	version    int64
 	nextID     atomic.Int64
-	tally      *tally
+	tally      *peertally.Tally
 	stateBytes int
 }
 
@@ -172,7 +172,7 @@ func (s *server) read(c *conn) {
 			c.enqueueRaw([]byte(`{"type":"error","code":"bad_message"}`))
 			return
 		case m.Type == "vote" && !c.fac:
-			s.tally.vote(c.id, m.Activity, m.Statement, m.Value)
+			s.tally.Vote(c.id, m.Activity, m.Statement, m.Value)
 			c.enqueueRaw(ack(m.ID))
 		case m.Type == "goto" && c.fac:
 			s.broadcastState(m.Section)
@@ -218,7 +218,7 @@ func (s *server) tallyLoop() {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for range t.C {
-		for _, b := range s.tally.changed() {
+		for _, b := range s.tally.Changed() {
 			pm, err := websocket.NewPreparedMessage(websocket.TextMessage, b)
 			if err != nil {
 				continue
@@ -236,89 +236,3 @@ func (s *server) tallyLoop() {
 
 // tally keeps every participant's current vote per (activity, statement) and the counts.
 // A JSON array value counts as words (the canary), anything else as a scale value.
-type tally struct {
-	mu    sync.Mutex
-	last  map[string]string                      // participant \x00 activity \x00 statement → value
-	acts  map[string]map[string]map[string]int64 // activity → statement → value → count
-	n     map[string]map[string]int64            // activity → statement → n
-	dirty map[string]bool
-}
-
-func newTally() *tally {
-	return &tally{last: map[string]string{}, acts: map[string]map[string]map[string]int64{},
-		n: map[string]map[string]int64{}, dirty: map[string]bool{}}
-}
-
-func (t *tally) vote(participant, activity, statement string, value json.RawMessage) {
-	val := string(bytes.TrimSpace(value))
-	var words []string
-	if strings.HasPrefix(val, "[") && json.Unmarshal(value, &words) == nil && len(words) > 0 {
-		val = "w:" + words[0]
-	}
-	key := participant + "\x00" + activity + "\x00" + statement
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.acts[activity] == nil {
-		t.acts[activity] = map[string]map[string]int64{}
-		t.n[activity] = map[string]int64{}
-	}
-	if t.acts[activity][statement] == nil {
-		t.acts[activity][statement] = map[string]int64{}
-	}
-	counts := t.acts[activity][statement]
-	if old, ok := t.last[key]; ok {
-		counts[old]--
-	} else {
-		t.n[activity][statement]++
-	}
-	counts[val]++
-	t.last[key] = val
-	t.dirty[activity] = true
-}
-
-func (t *tally) results(activity string) map[string]any {
-	st := map[string]any{}
-	words := map[string]int64{}
-	var n int64
-	for s, counts := range t.acts[activity] {
-		c := map[string]int64{}
-		for v, k := range counts {
-			if k == 0 {
-				continue
-			}
-			if w, ok := strings.CutPrefix(v, "w:"); ok {
-				words[w] += k
-			} else {
-				c[v] = k
-			}
-		}
-		st[s] = map[string]any{"counts": c, "n": t.n[activity][s]}
-		n += t.n[activity][s]
-	}
-	return map[string]any{"statements": st, "words": words, "n": n}
-}
-
-func (t *tally) changed() [][]byte {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	var out [][]byte
-	for a := range t.dirty {
-		b, err := json.Marshal(map[string]any{"type": "tally", "activity": a, "results": t.results(a)})
-		if err == nil {
-			out = append(out, b)
-		}
-		delete(t.dirty, a)
-	}
-	return out
-}
-
-func (t *tally) view() []byte {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	var acts []map[string]any
-	for a := range t.acts {
-		acts = append(acts, map[string]any{"id": a, "tally": t.results(a)})
-	}
-	b, _ := json.Marshal(map[string]any{"activities": acts})
-	return b
-}
