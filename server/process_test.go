@@ -535,3 +535,63 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 		t.Fatalf("five sends of one id counted %d times", n)
 	}
 }
+
+// TestRedisOutage: with Redis down, a vote is answered unavailable within 1.5 s, /readyz is
+// 503 and the socket stays open; once Redis is back (its append-only file intact), the same
+// vote resent with the same id is acknowledged and counted once.
+func TestRedisOutage(t *testing.T) {
+	rs := redistest.Start(t, redistest.Options{AOF: true})
+	addr := freeAddr(t)
+	p := startPejl(t, addr, "PEJL_REDIS_URL="+rs.URL())
+	s, _ := setupAndVote(t, p.base, 1)
+	phone := dialWS(t, p.base, "/api/v1/join/"+s.Code+"/live", nil)
+	phone.send(map[string]any{"type": "hello"})
+	phone.waitFor("welcome", "")
+
+	rs.Pause() // a Redis that hangs: the worst case for timeouts
+	start := time.Now()
+	phone.send(map[string]any{"type": "vote", "id": "out1", "activity": "s2-scale", "statement": "s2-2", "value": 5})
+	m := phone.waitFor("error", "out1")
+	if took := time.Since(start); m["code"] != "unavailable" || took > 1500*time.Millisecond {
+		t.Fatalf("vote during the outage: %v after %v; want unavailable within 1.5 s", m, took)
+	}
+	resp, err := http.Get(p.base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz during the outage: %d, want 503", resp.StatusCode)
+	}
+	rs.Resume()
+
+	// The outbox resends the same id: acknowledged (whether or not the first try landed),
+	// counted once.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		phone.send(map[string]any{"type": "vote", "id": "out1", "activity": "s2-scale", "statement": "s2-2", "value": 5})
+		_ = phone.c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		var got map[string]any
+		acked := false
+		for {
+			if err := phone.c.ReadJSON(&got); err != nil {
+				t.Fatalf("socket after the outage: %v", err)
+			}
+			if got["id"] == "out1" {
+				acked = got["type"] == "ack"
+				break
+			}
+		}
+		if acked {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the resent vote was never acknowledged: last answer %v", got)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	a := login(t, p.base)
+	if n, _ := statementN(t, a, s.ID, "s2-scale", "s2-2"); n != 1 {
+		t.Fatalf("after the outage the vote counts %d times, want 1", n)
+	}
+}
