@@ -235,6 +235,40 @@ test('a whole workshop', { timeout: 600_000 }, async (t) => {
     assert.deepEqual(r.counts, { 1: 0, 2: 1, 3: 0, 4: 2, 5: 0 });
   });
 
+  await step('the admin shares the session with a second facilitator, then removes them', async () => {
+    const h = S.host;
+    const email = 'mette.holm@example.dk';
+    const r = await S.fac.request.post(`${server.base}/api/v1/users`, {
+      headers: { Origin: server.base },
+      data: { email, password: 'another-long-secret', name: 'Mette Holm', role: 'facilitator' },
+    });
+    assert.equal(r.status(), 201, `POST /api/v1/users: ${await r.text()}`);
+
+    const panel = h.getByRole('region', { name: 'Del forløbet' });
+    await panel.getByText('Forløbet er ikke delt med nogen.').waitFor();
+    const input = panel.getByLabel('Del med (e-mail)');
+    // An email without an account: the server's message, naming it, in the live region.
+    await input.fill('ingen.konto@example.dk');
+    await panel.getByRole('button', { name: 'Del', exact: true }).click();
+    await waitText(panel.locator('[aria-live] .alert'), /ingen\.konto@example\.dk/);
+
+    await input.fill(email);
+    await panel.getByRole('button', { name: 'Del', exact: true }).click();
+    const remove = panel.getByRole('button', { name: `Fjern ${email}`, exact: true });
+    await remove.waitFor();
+    await panel.getByRole('listitem').filter({ hasText: email }).waitFor();
+    await waitText(panel.locator('[aria-live]'), /Delt med mette\.holm@example\.dk/);
+    assert.deepEqual((await view()).session.shared_with, [email]);
+    await checkAudit(h, 'console, shared');
+
+    await remove.click();
+    await panel.getByText('Forløbet er ikke delt med nogen.').waitFor();
+    assert.equal(await panel.getByRole('listitem').count(), 0);
+    assert.deepEqual((await view()).session.shared_with ?? [], []);
+    assert.equal(await input.evaluate((el) => el === document.activeElement), true, 'focus back on the email field');
+    await h.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
+  });
+
   await step('results stay hidden until shown (keyboard: R); presenter shows the counts', async () => {
     assert.equal(await S.p1.getByText('Gennemsnit').count(), 0, 'phones see no results before "Vis resultater"');
     assert.equal(await S.pres.locator('table.heat').count(), 0, 'presenter shows no results before "Vis resultater"');

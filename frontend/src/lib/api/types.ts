@@ -147,7 +147,18 @@ export interface SessionInfo {
   anonymity_threshold?: number;
   join_url: string;
   created_at?: string;
+  /** Emails of the other facilitators who may see and run the session. */
+  shared_with?: string[];
   [k: string]: unknown;
+}
+
+/** PATCH /api/v1/sessions/{id} */
+export interface SessionPatch {
+  title?: string;
+  groups?: Group[];
+  anonymity_threshold?: number;
+  /** Replaces the whole list; every email must belong to an account. */
+  shared_with?: string[];
 }
 
 export interface Presence {
