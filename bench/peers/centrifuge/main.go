@@ -23,13 +23,14 @@ import (
 	"log"
 	"net/http"
 	"os"
-	"pejl/bench/peers/peertally"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/centrifugal/centrifuge"
+
+	"pejl/bench/peers/peertally"
 )
 
 func main() {

@@ -14,7 +14,6 @@ import (
 	"log"
 	"net/http"
 	"os"
-	"pejl/bench/peers/peertally"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +21,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"pejl/bench/peers/peertally"
 )
 
 func main() {
