@@ -182,6 +182,8 @@ test('a whole workshop', { timeout: 600_000 }, async (t) => {
   await step('the facilitator shows "Værdigrundlag" and opens voting (keyboard: O)', async () => {
     await S.host.getByRole('button', { name: /^Værdigrundlag/ }).click();
     await S.host.getByRole('heading', { level: 2, name: 'Værdigrundlag' }).waitFor();
+    // Choosing a section only previews it; showing it to the room is its own action.
+    await S.host.getByRole('button', { name: 'Vis afsnittet for salen' }).click();
     for (const p of [S.p1, S.p2, S.p3]) await p.getByRole('heading', { level: 2, name: 'Værdigrundlag' }).waitFor();
     await S.pres.getByRole('heading', { level: 1, name: 'Værdigrundlag' }).waitFor();
 

@@ -120,6 +120,9 @@ type Session struct {
 	Commands []string `json:"commands,omitempty"`
 	// SharedWith are the emails of other facilitators who may see and run the session.
 	SharedWith []string `json:"shared_with,omitempty"`
+	// ActivitySeq numbers the ids of added activities, so that an id is never used twice in
+	// a session, not even after a delete.
+	ActivitySeq int `json:"activity_seq,omitempty"`
 	// Rev is the session document's revision, for compare-and-swap; engines set it.
 	Rev int64 `json:"rev"`
 }

@@ -132,11 +132,11 @@ func (s *Service) Hello(ctx context.Context, sess *Session, token, name, group s
 }
 
 // activity returns an activity's definition from the per-session cache, loading the
-// session on a miss. Definitions never change once made; only state does, and the engine
-// checks that atomically.
+// session on a miss. Definitions change only while an activity is closed and unanswered
+// (see draft.go); state changes are checked by the engine atomically.
 func (s *Service) activity(ctx context.Context, sessionID, activityID string) (*Activity, error) {
 	s.actMu.RLock()
-	a, ok := s.acts[sessionID][activityID]
+	a, ok := s.acts[sessionID].defs[activityID]
 	s.actMu.RUnlock()
 	if ok {
 		return &a, nil
@@ -145,20 +145,9 @@ func (s *Service) activity(ctx context.Context, sessionID, activityID string) (*
 	if err != nil {
 		return nil, err
 	}
-	s.actMu.Lock()
-	m := s.acts[sessionID]
-	if m == nil {
-		m = map[string]Activity{}
-		s.acts[sessionID] = m
-	}
-	for _, a := range sess.Activities {
-		m[a.ID] = a
-	}
-	s.actMu.Unlock()
-	for _, a := range sess.Activities {
-		if a.ID == activityID {
-			return &a, nil
-		}
+	s.cacheActivities(sess, false)
+	if a, ok := sess.Activity(activityID); ok {
+		return a, nil
 	}
 	return nil, Errorf(EUnknownActivity, "There is no activity %q in this session.", activityID)
 }

@@ -43,7 +43,7 @@ type Service struct {
 	charters map[string]*charter.Charter // parsed imported charters (immutable)
 
 	actMu sync.RWMutex
-	acts  map[string]map[string]Activity // session → activity id → definition (immutable parts)
+	acts  map[string]activityCache // session → its activity definitions (see cacheActivities)
 
 	batchMu   sync.Mutex
 	batchers  map[string]*batcher // session → its running batcher; under batchMu
@@ -74,7 +74,7 @@ func NewService(e Engine, cfg Config) *Service {
 	return &Service{
 		e: e, cfg: cfg, log: cfg.Logger,
 		charters:  map[string]*charter.Charter{},
-		acts:      map[string]map[string]Activity{},
+		acts:      map[string]activityCache{},
 		batchers:  map[string]*batcher{},
 		batchIdle: batcherIdle,
 		stop:      make(chan struct{}),

@@ -227,6 +227,9 @@ func (s *Service) SessionByID(ctx context.Context, id string) (*Session, error) 
 	if errors.Is(err, ErrNotFound) {
 		return nil, Errorf(ENotFound, "There is no session with the id %q.", id)
 	}
+	if err == nil {
+		s.cacheActivities(sess, true)
+	}
 	return sess, engineErr(err)
 }
 
@@ -313,6 +316,7 @@ func (s *Service) update(ctx context.Context, actor *User, id string, fn func(*S
 		if err != nil {
 			return nil, 0, engineErr(err)
 		}
+		s.cacheActivities(sess, true)
 		_ = s.e.Publish(ctx, Event{Kind: EventState, Session: id, Version: v})
 		return sess, v, nil
 	}
@@ -527,10 +531,7 @@ func (s *Service) AddActivity(ctx context.Context, actor *User, sessionID string
 		if err != nil {
 			return err
 		}
-		a.ID = fmt.Sprintf("%s-%s-%d", a.Section, a.Kind, len(sess.Activities)+1)
-		for _, ok := sess.Activity(a.ID); ok; _, ok = sess.Activity(a.ID) {
-			a.ID += "x"
-		}
+		a.ID = nextActivityID(sess, a.Section, a.Kind)
 		sess.Activities = append(sess.Activities, a)
 		out = a
 		return nil

@@ -53,6 +53,8 @@ func (a *api) routes(r *gin.Engine) {
 	f.PATCH("/sessions/:id", a.handleUpdateSession())
 	f.DELETE("/sessions/:id", a.handleDeleteSession())
 	f.POST("/sessions/:id/activities", a.handleAddActivity())
+	f.PATCH("/sessions/:id/activities/:activity", a.handleUpdateActivity())
+	f.DELETE("/sessions/:id/activities/:activity", a.handleDeleteActivity())
 	f.GET("/sessions/:id/comments", a.handleListComments())
 	f.GET("/sessions/:id/qr.svg", a.handleQRSVG())
 	f.GET("/sessions/:id/qr.png", a.handleQRPNG())

@@ -147,6 +147,7 @@ func RunService(t *testing.T, newEngine func(t *testing.T) forum.Engine) {
 		{"Commands", testSvcCommands},
 		{"SweepExpired", testSvcSweepExpired},
 		{"DeleteSession", testSvcDeleteSession},
+		{"Draft", testSvcDraft},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, NewHarness(t, newEngine(t))) })

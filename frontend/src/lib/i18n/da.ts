@@ -2,7 +2,10 @@
 // new ones in the same voice (du-form, short sentences, plain words).
 // {name} placeholders are filled by t().
 
+import { prepareDa } from './prepare';
+
 export const da = {
+  ...prepareDa,
   'app.name': 'Pejl',
   'app.skip': 'Gå til indhold',
   'lang.switch': 'English',

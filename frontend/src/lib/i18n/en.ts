@@ -1,8 +1,10 @@
 // English: the interface's second language. Every Danish key must be here too
 // (the type checks it; tests/i18n.test.ts checks it at run time as well).
 import type { Key } from './da';
+import { prepareEn } from './prepare';
 
 export const en: Record<Key, string> = {
+  ...prepareEn,
   'app.name': 'Pejl',
   'app.skip': 'Skip to content',
   'lang.switch': 'Dansk',

@@ -1,0 +1,138 @@
+// Preparing a workshop in real Chromium against the real server: in the lobby the
+// facilitator adds a ranking to a late section while nothing is shown, fixes a typo in an
+// option, deletes the "Baggrund" scale and reorders; browsing sections moves no phone, and
+// going live is its own button.
+//
+// Run: npm run test:e2e (needs ../bin/pejl, or PEJL_BIN=path).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, newContext, until, textOf, PHONE, DESKTOP } from './lib.mjs';
+
+let server;
+let browser;
+const contexts = [];
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  for (const c of contexts) await c.close().catch(() => {});
+  await browser?.close().catch(() => {});
+  await server?.stop();
+});
+
+async function ctx(opts) {
+  const c = await newContext(browser, server.base, opts);
+  c.setDefaultTimeout(10_000);
+  contexts.push(c);
+  return c;
+}
+
+/** Log in through the form and create a session from the built-in charter; returns its id. */
+async function createSession(page, title) {
+  await page.goto(`${server.base}/host`);
+  await page.getByLabel('E-mail').fill(server.email);
+  await page.getByLabel('Adgangskode').fill(server.password);
+  await page.getByRole('button', { name: 'Log ind' }).click();
+  await page.getByLabel('Navn på forløbet').fill(title);
+  await page.getByRole('button', { name: 'Opret forløbet' }).click();
+  await page.waitForURL(/\/host\/sessions\/[^/]+$/);
+  return decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
+}
+
+async function sessionView(c, id) {
+  const r = await c.request.get(`${server.base}/api/v1/sessions/${id}`);
+  assert.equal(r.status(), 200);
+  return r.json();
+}
+
+test('prepare a workshop in the lobby without moving a phone', { timeout: 180_000 }, async () => {
+  const fac = await ctx({ viewport: DESKTOP, name: 'facilitator' });
+  const h = await fac.newPage();
+  const id = await createSession(h, 'Temadag om ledelsesgrundlaget');
+  let v = await sessionView(fac, id);
+  const code = v.session.code;
+  const sec = (title) => v.charter.sections.find((s) => s.title.trim() === title);
+  const baggrund = sec('Baggrund');
+  const strategisk = sec('1. Strategisk ledelse');
+  assert.ok(baggrund && strategisk, 'the charter has the sections the test uses');
+
+  // A phone waits in the lobby; it must see nothing but the lobby until the deliberate go.
+  const phoneCtx = await ctx({ viewport: PHONE, mobile: true, name: 'phone' });
+  const phone = await phoneCtx.newPage();
+  const frames = [];
+  phone.on('websocket', (ws) => ws.on('framereceived', (f) => frames.push(String(f.payload))));
+  await phone.goto(`${server.base}/j/${code}`);
+  await phone.getByRole('button', { name: 'Deltag' }).click();
+  await phone.getByText('Vent et øjeblik – vi går snart i gang').waitFor();
+
+  // Browse to a late section: a preview, the session stays "Venter".
+  await h.getByRole('button', { name: /^1\. Strategisk ledelse/ }).click();
+  await h.getByRole('heading', { level: 2, name: '1. Strategisk ledelse' }).waitFor();
+  await h.getByText('Forhåndsvisning – forløbet er ikke startet, og deltagerne venter.').waitFor();
+  assert.match(await textOf(h.locator('.meta .pill')), /Venter/);
+
+  // Add a ranking and a choice with a typo there.
+  await h.getByLabel('Type').selectOption('rank');
+  await h.getByLabel('Spørgsmål', { exact: true }).fill('Hvad skal vi arbejde mest med?');
+  await h.getByRole('button', { name: 'Tilføj', exact: true }).click();
+  const rankCard = h.locator('section.activity', { hasText: 'Hvad skal vi arbejde mest med?' });
+  await rankCard.waitFor();
+  await h.getByLabel('Type').selectOption('choice');
+  await h.getByLabel('Spørgsmål', { exact: true }).fill('Hvor starter vi?');
+  await h.getByLabel('Svarmuligheder (én pr. linje)').fill('Tilid\nDialog');
+  await h.getByRole('button', { name: 'Tilføj', exact: true }).click();
+  const choiceCard = h.locator('section.activity', { hasText: 'Hvor starter vi?' });
+  await choiceCard.waitFor();
+
+  // Fix the typo.
+  await choiceCard.getByRole('button', { name: 'Rediger Hvor starter vi?' }).click();
+  await choiceCard.getByRole('textbox', { name: 'Svarmulighed 1' }).fill('Tillid');
+  await choiceCard.getByRole('button', { name: 'Gem ændringer' }).click();
+  await choiceCard.getByText('Ændringerne er gemt.').waitFor();
+  await until(async () => /Tillid/.test(await textOf(choiceCard)), { message: 'Tillid in the card' });
+
+  // Reorder: the choice first in its section.
+  const order = async () => {
+    const cards = h.locator('section.current section.activity h3');
+    return (await cards.allInnerTexts()).map((s) => s.replace(/\s+/g, ' '));
+  };
+  const before = await order();
+  assert.ok(before.indexOf('Valg: Hvor starter vi?') > 0, `choice is not first yet: ${before}`);
+  for (let i = before.indexOf('Valg: Hvor starter vi?'); i > 0; i--) {
+    await choiceCard.getByRole('button', { name: 'Flyt op: Hvor starter vi?' }).click();
+    await until(async () => (await order()).indexOf('Valg: Hvor starter vi?') === i - 1, { message: `choice at ${i - 1}` });
+  }
+
+  // Delete the Baggrund scale.
+  await h.getByRole('button', { name: /^Baggrund/ }).click();
+  await h.getByRole('heading', { level: 2, name: 'Baggrund' }).waitFor();
+  const scaleCard = h.locator('section.activity', { hasText: 'Skala:' });
+  await scaleCard.getByRole('button', { name: /^Slet / }).click();
+  await scaleCard.getByRole('button', { name: 'Ja, slet' }).click();
+  await until(async () => (await h.locator('section.activity', { hasText: 'Skala:' }).count()) === 0, { message: 'scale gone' });
+
+  v = await sessionView(fac, id);
+  assert.equal(v.session.state, 'lobby', 'still in the lobby');
+  assert.ok(!v.activities.some((a) => a.section === baggrund.id && a.kind === 'scale'), 'Baggrund has no scale');
+  const mine = v.activities.filter((a) => a.section === strategisk.id);
+  assert.equal(mine[0].prompt, 'Hvor starter vi?');
+  assert.deepEqual(mine[0].options.map((o) => o.label), ['Tillid', 'Dialog']);
+  assert.ok(mine.some((a) => a.kind === 'rank'));
+
+  // Nothing reached the phone but the lobby: no section, no activity.
+  await phone.getByText('Vent et øjeblik – vi går snart i gang').waitFor();
+  for (const f of frames) {
+    assert.doesNotMatch(f, /"current_section":"s\d/, `a frame moved the phone: ${f.slice(0, 200)}`);
+  }
+
+  // The deliberate go: the phone follows.
+  await h.getByRole('button', { name: /^1\. Strategisk ledelse/ }).click();
+  await h.getByRole('button', { name: 'Vis afsnittet for salen' }).click();
+  await phone.getByRole('heading', { level: 2, name: '1. Strategisk ledelse' }).waitFor();
+  await until(async () => /I gang/.test(await textOf(h.locator('.meta .pill'))), { message: 'I gang' });
+  assert.equal(fac.errors.length + phoneCtx.errors.length, 0, [...fac.errors, ...phoneCtx.errors].join('\n'));
+});

@@ -1,0 +1,49 @@
+package httpapi
+
+import (
+	"net/http"
+	"testing"
+
+	"pejl/internal/forum"
+)
+
+// TestActivityDraftRoutes: PATCH and DELETE of an activity over HTTP, the 409 with its
+// reason, and that the session stays in the lobby.
+func TestActivityDraftRoutes(t *testing.T) {
+	e := newEnv(t, nil)
+	admin := e.admin()
+	s := e.createSession(admin, "Temadag")
+	base := "/api/v1/sessions/" + s.ID + "/activities"
+	w := e.do("POST", base, map[string]any{"kind": "choice", "section": "s11", "prompt": "Hvad?",
+		"options": []map[string]string{{"label": "Tilid"}, {"label": "Dialog"}}}, as(admin))
+	wantStatus(t, w, http.StatusCreated)
+	var a forum.Activity
+	mustJSON(t, w, &a)
+	w = e.do("PATCH", base+"/"+a.ID, map[string]any{"options": []map[string]string{{"id": "o1", "label": "Tillid"}, {"id": "o2", "label": "Dialog"}}, "position": 0}, as(admin))
+	wantStatus(t, w, http.StatusOK)
+	mustJSON(t, w, &a)
+	if a.Options[0].Label != "Tillid" {
+		t.Errorf("patched = %+v", a)
+	}
+	w = e.do("PATCH", base+"/nope", map[string]any{"prompt": "x"}, as(admin))
+	wantError(t, w, http.StatusNotFound, "not_found")
+	w = e.do("PATCH", base+"/"+a.ID, map[string]any{"max_choices": "two"}, as(admin))
+	wantError(t, w, http.StatusBadRequest, "bad_request")
+
+	// Open it: changing the options now is a 409 that says why.
+	if _, err := e.svc.Do(t.Context(), &forum.User{ID: "ops", Role: forum.RoleAdmin}, s.ID, forum.Command{Type: "open", Activity: a.ID}); err != nil {
+		t.Fatal(err)
+	}
+	w = e.do("PATCH", base+"/"+a.ID, map[string]any{"options": []map[string]string{{"label": "A"}, {"label": "B"}, {"label": "C"}}}, as(admin))
+	eo := wantError(t, w, http.StatusConflict, "conflict")
+	if len(eo.Details) != 1 || eo.Details[0].Field != forum.DetailOpen {
+		t.Errorf("409 details = %+v", eo.Details)
+	}
+	w = e.do("DELETE", base+"/"+a.ID, nil, as(admin))
+	wantError(t, w, http.StatusConflict, "conflict")
+
+	w = e.do("DELETE", base+"/s1-scale", nil, as(admin))
+	wantStatus(t, w, http.StatusNoContent)
+	w = e.do("DELETE", base+"/s1-scale", nil, as(admin))
+	wantError(t, w, http.StatusNotFound, "not_found")
+}
