@@ -75,6 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	hub := live.New(live.Config{
 		Service:     svc,
+		Engine:      engine,
 		Logger:      log,
 		Instance:    cfg.Instance,
 		CheckOrigin: func(r *http.Request) bool { return httpapi.AllowedOrigin(r, cfg.AllowedOrigins) },

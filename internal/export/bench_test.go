@@ -36,7 +36,7 @@ type direct struct {
 
 func newDirect(tb testing.TB, svc *forum.Service, title, lang string, groups []forum.Group) *direct {
 	tb.Helper()
-	d := &direct{svc: svc, e: svc.Engine(), actor: &forum.User{ID: "u-mette", Role: forum.RoleFacilitator}}
+	d := &direct{svc: svc, e: engineOf(svc), actor: &forum.User{ID: "u-mette", Role: forum.RoleFacilitator}}
 	sess, err := svc.CreateSession(context.Background(), d.actor, forum.NewSession{Title: title, CharterID: builtin,
 		Language: lang, Groups: groups})
 	must(tb, err)

@@ -58,7 +58,7 @@ func (c *csvWriter) close() error {
 
 // VotesCSV writes votes.csv: one row per current vote, with the columns of VotesColumns.
 // Rows come in the engine's scan order. participant is the participant's pseudonym (never
-// the resume token); group follows RowGroups; value is the vote's value as JSON (a number
+// the resume token); group follows forum.RowRule; value is the vote's value as JSON (a number
 // for a scale, a list of option ids, items or words otherwise); updated_at is RFC 3339 UTC.
 func VotesCSV(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt CSVOptions) error {
 	b, err := load(ctx, svc, sess)
@@ -78,7 +78,7 @@ func VotesCSV(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.
 		if ai := b.acts[v.Activity]; ai != nil {
 			secID, secTitle, kind = ai.a.Section, ai.secTitle, ai.a.Kind
 		}
-		gid, _ := b.rowGroup(v.Group)
+		gid, _ := b.voteGroup(&v)
 		tbuf = v.UpdatedAt.UTC().AppendFormat(tbuf[:0], timeFormat)
 		return c.write(sess.ID, secID, secTitle, v.Activity, kind, v.Statement, b.stmts[v.Statement].Text,
 			v.Participant, gid, string(v.Value), string(tbuf))
@@ -108,7 +108,7 @@ func CommentsCSV(ctx context.Context, w io.Writer, svc *forum.Service, sess *for
 		if ai := b.acts[cm.Activity]; ai != nil {
 			secID, secTitle = ai.a.Section, ai.secTitle
 		}
-		gid, _ := b.rowGroup(cm.Group)
+		gid, _ := b.commentGroup(&cm)
 		return c.write(sess.ID, secID, secTitle, cm.Activity, cm.Statement, cm.ID, cm.Participant, gid,
 			cm.Text, strconv.FormatInt(cm.Upvotes, 10), strconv.FormatBool(cm.Hidden), fmtTime(cm.CreatedAt))
 	})

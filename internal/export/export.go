@@ -7,10 +7,10 @@
 // never sits whole in memory. Only small lookups (sections, statements, activities, group
 // counts) are built first.
 //
-// Groups follow the anonymity rule of the session (see forum.VisibleGroups): aggregates per
-// group are given only for the groups that VisibleGroups lets through. Row-level outputs (the
-// votes and comments rows of CSV, XLSX and JSON) apply a stricter form of the rule, see
-// RowGroups.
+// Groups follow the anonymity rule of the session, item by item (see forum.GroupResultsOf):
+// aggregates per group are given only for the groups that pass it for the people who
+// answered. Row-level outputs (the votes and comments rows of CSV, XLSX and JSON) show a
+// group only as forum.RowRule allows.
 package export
 
 import (
@@ -57,51 +57,6 @@ func fmtTime(t time.Time) string {
 	return t.UTC().Format(timeFormat)
 }
 
-// RowGroups decides, for row-level exports, which group each participant's row shows, keyed by
-// the participant's group id; a group id that is absent from the map shows as empty.
-//
-// It starts from forum.VisibleGroups: a group with at least the threshold of participants
-// shows as itself, smaller groups show as the merged "other" when that reaches the threshold,
-// and otherwise are left empty. Row-level data needs one more step, because an empty group
-// cell is itself a group: the rows with an empty cell are the suppressed groups' members plus
-// the participants who chose no group. If that set holds members of a suppressed group and is
-// smaller than the threshold, anyone could read the suppressed group's rows as "the rows
-// without a group". Then the smallest visible group is left empty too (secondary
-// suppression), which brings the empty set to at least the threshold. So every value of the
-// group column — a group, "other", or empty — stands for at least threshold participants
-// whenever a small group hides behind it.
-func RowGroups(sess *forum.Session, total int64, counts map[string]int64) map[string]forum.GroupView {
-	thr := int64(max(sess.AnonymityThreshold, 1))
-	visible := forum.VisibleGroups(sess, counts)
-	out := map[string]forum.GroupView{}
-	for _, g := range visible {
-		for _, id := range g.Groups {
-			out[id] = g
-		}
-	}
-	var grouped, suppressed int64
-	for id, n := range counts {
-		grouped += n
-		if _, ok := out[id]; !ok {
-			suppressed += n
-		}
-	}
-	blank := suppressed + max(total-grouped, 0)
-	if suppressed == 0 || blank >= thr || len(visible) == 0 {
-		return out
-	}
-	smallest := visible[0]
-	for _, g := range visible[1:] {
-		if g.Members < smallest.Members || (g.Members == smallest.Members && g.ID == forum.OtherGroup) {
-			smallest = g
-		}
-	}
-	for _, id := range smallest.Groups {
-		delete(out, id)
-	}
-	return out
-}
-
 // actInfo is what an export needs to know about an activity.
 type actInfo struct {
 	a        *forum.Activity
@@ -120,7 +75,7 @@ type base struct {
 	total     int64
 	counts    map[string]int64
 	visible   []forum.GroupView
-	rows      map[string]forum.GroupView
+	rows      *forum.RowRule
 	acts      map[string]*actInfo
 	stmts     map[string]charter.Statement
 	generated time.Time
@@ -141,8 +96,12 @@ func load(ctx context.Context, svc *forum.Service, sess *forum.Session) (*base, 
 	if counts == nil {
 		counts = map[string]int64{}
 	}
+	rows, err := svc.RowRuleOf(ctx, sess)
+	if err != nil {
+		return nil, err
+	}
 	b := &base{sess: sess, ch: ch, lang: langOf(sess.Language), total: total, counts: counts,
-		visible: forum.VisibleGroups(sess, counts), rows: RowGroups(sess, total, counts),
+		visible: forum.VisibleGroups(sess, total, counts), rows: rows,
 		acts: map[string]*actInfo{}, stmts: map[string]charter.Statement{},
 		generated: svc.Config().Now().UTC()}
 	b.t = words[b.lang]
@@ -165,16 +124,16 @@ func load(ctx context.Context, svc *forum.Service, sess *forum.Session) (*base, 
 	return b, nil
 }
 
-// rowGroup returns the group a row shows for a participant's group id: its id (for CSV and
-// JSON) and its label (for XLSX), both empty when it may not be shown.
-func (b *base) rowGroup(groupID string) (id, label string) {
-	if groupID == "" {
-		return "", ""
-	}
-	g, ok := b.rows[groupID]
-	if !ok {
-		return "", ""
-	}
+// voteGroup returns the group a vote row shows (forum.RowRule): its id (for CSV and JSON)
+// and its label (for XLSX), both empty when it may not be shown.
+func (b *base) voteGroup(v *forum.Vote) (id, label string) {
+	g, _ := b.rows.Vote(v)
+	return g.ID, g.Label
+}
+
+// commentGroup is voteGroup for a comment row.
+func (b *base) commentGroup(c *forum.Comment) (id, label string) {
+	g, _ := b.rows.Comment(c)
 	return g.ID, g.Label
 }
 

@@ -112,10 +112,15 @@ func TestVotesCSV(t *testing.T) {
 					t.Fatalf("a resume token leaked into votes.csv")
 				}
 			}
-			// The group column: the group of 5 shows, the group of 4 never does.
+			// The group column, item by item: where all ten answered, the group of 5 shows and
+			// the group of 4 never does; s4-1 was answered by 3 of the 5 and 2 of the 4, who
+			// show only together, as "other".
 			wantGroup := ""
 			if groupOf[pid] == "fem" {
 				wantGroup = "fem"
+			}
+			if r[col("statement_id")] == "s4-1" && groupOf[pid] != "" {
+				wantGroup = forum.OtherGroup
 			}
 			if g := r[col("group")]; g != wantGroup {
 				t.Errorf("participant in group %q shows group %q, want %q", groupOf[pid], g, wantGroup)
@@ -330,7 +335,7 @@ func TestXLSX(t *testing.T) {
 			v, _ := strconv.Atoi(r[valCol])
 			got[r[1]] = append(got[r[1]], v)
 		}
-		if g := r[slices.Index(vh, "Gruppe")]; g != "" && g != groupFive.label {
+		if g := r[slices.Index(vh, "Gruppe")]; g != "" && g != groupFive.label && !(g == "Øvrige" && r[1] == "s4-1") {
 			t.Errorf("votes sheet shows group %q", g)
 		}
 		if i == 0 {
@@ -510,7 +515,7 @@ func TestJSON(t *testing.T) {
 		t.Errorf("comments must arrive as their text in JSON: %v", texts)
 	}
 	for _, v := range doc.Votes {
-		if g, _ := v["group"].(string); g != "" && g != "fem" {
+		if g, _ := v["group"].(string); g != "" && g != "fem" && !(g == forum.OtherGroup && v["statement"] == "s4-1") {
 			t.Errorf("a vote shows group %q", g)
 		}
 	}
@@ -573,24 +578,26 @@ func TestPDFEnglish(t *testing.T) {
 	}
 }
 
-// TestGroupsRows checks the row-level rule across the exports for the three shapes that
-// matter: a group of 4 beside one of 5 with a participant without a group (the group of 5
-// shows); the same without that participant (then the rows without a group would be exactly
-// the group of 4, so the group of 5 is left out of the rows as well); and a group of 4 with a
-// group of 3 (merged into "other").
+// TestGroupsRows checks the row rule across the exports for the shapes that matter: a group
+// of 4 beside one of 5 with a participant without a group (the group of 5 shows); the same
+// without that participant (then the rows without a group would be exactly the group of 4,
+// so the group of 5 is left out as well); a group of 4 with a group of 3 (merged into
+// "other"). The rule counts the people who answered each item: s4-1 is answered by half of
+// the room only, and the comments by six people. Beside the fixed expectations for the items
+// everyone answered, every item's rows must pass checkRowRule.
 func TestGroupsRows(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name      string
 		groups    []groupSpec
 		ungrouped int
-		want      map[string]string // participant group → group column
+		want      map[string]string // participant group → group column, for items all answered
 		summary   []string          // groups in the XLSX summary header
 	}{
 		{"five four one", []groupSpec{groupFive, groupFour}, 1,
-			map[string]string{"fem": "fem", "fire": "", "": ""}, []string{groupFive.label}},
+			map[string]string{"fem": "fem", "fire": "", "": ""}, []string{groupFive.label, "Øvrige"}},
 		{"five four", []groupSpec{groupFive, groupFour}, 0,
-			map[string]string{"fem": "", "fire": ""}, []string{groupFive.label}},
+			map[string]string{"fem": "", "fire": ""}, []string{"Øvrige"}},
 		{"five four three", []groupSpec{groupFive, groupFour, {"tre", "Trekløveret", 3}}, 0,
 			map[string]string{"fem": "fem", "fire": "other", "tre": "other"}, []string{groupFive.label, "Øvrige"}},
 		{"four alone", []groupSpec{groupFour}, 0,
@@ -605,22 +612,33 @@ func TestGroupsRows(t *testing.T) {
 			for _, p := range f.parts {
 				groupOf[p.ID] = p.Group
 			}
+			allAnswered := func(item string) bool { return item != "s4-1" && item != "comments" }
+			check := func(what string, rows []row) {
+				t.Helper()
+				for _, r := range rows {
+					if allAnswered(r.item) && r.group != tc.want[groupOf[r.participant]] {
+						t.Errorf("%s %s: a member of %q shows %q, want %q", what, r.item, groupOf[r.participant], r.group, tc.want[groupOf[r.participant]])
+					}
+				}
+				checkRowRule(t, what, rows, groupOf, 5)
+			}
 			var buf bytes.Buffer
 			must(t, export.VotesCSV(ctx, &buf, f.svc, f.sess, export.CSVOptions{}))
+			var rows []row
 			for _, r := range readCSV(t, buf.Bytes(), ',')[1:] {
-				pg := groupOf[r[7]]
-				if r[8] != tc.want[pg] {
-					t.Errorf("votes.csv: a member of %q shows %q, want %q", pg, r[8], tc.want[pg])
+				rows = append(rows, row{item: r[3] + "/" + r[5], participant: r[7], group: r[8]})
+				if r[5] == "s4-1" {
+					rows[len(rows)-1].item = "s4-1"
 				}
 			}
+			check("votes.csv", rows)
 			buf.Reset()
 			must(t, export.CommentsCSV(ctx, &buf, f.svc, f.sess, export.CSVOptions{}))
+			rows = nil
 			for _, r := range readCSV(t, buf.Bytes(), ',')[1:] {
-				pg := groupOf[r[6]]
-				if r[7] != tc.want[pg] {
-					t.Errorf("comments.csv: a member of %q shows %q, want %q", pg, r[7], tc.want[pg])
-				}
+				rows = append(rows, row{item: "comments", participant: r[6], group: r[7]})
 			}
+			check("comments.csv", rows)
 			buf.Reset()
 			must(t, export.XLSX(ctx, &buf, f.svc, f.sess))
 			_, sheets := xlsxRows(t, buf.Bytes())
@@ -651,7 +669,7 @@ func TestGroupsRows(t *testing.T) {
 				} `json:"participants"`
 				Groups   []forum.GroupView `json:"groups"`
 				Comments []struct{ Participant, Group string }
-				Votes    []struct{ Participant, Group string }
+				Votes    []struct{ Activity, Statement, Participant, Group string }
 			}
 			must(t, json.Unmarshal(buf.Bytes(), &doc))
 			if _, ok := doc.Participants.Groups["fire"]; ok {
@@ -662,53 +680,56 @@ func TestGroupsRows(t *testing.T) {
 					t.Errorf("session.json shows the group of 4 by itself: %+v", g)
 				}
 			}
+			rows = nil
 			for _, v := range doc.Votes {
-				if v.Group != tc.want[groupOf[v.Participant]] {
-					t.Errorf("session.json vote: a member of %q shows %q", groupOf[v.Participant], v.Group)
+				item := v.Activity + "/" + v.Statement
+				if v.Statement == "s4-1" {
+					item = "s4-1"
 				}
+				rows = append(rows, row{item: item, participant: v.Participant, group: v.Group})
 			}
+			check("session.json votes", rows)
+			rows = nil
 			for _, c := range doc.Comments {
-				if c.Group != tc.want[groupOf[c.Participant]] {
-					t.Errorf("session.json comment: a member of %q shows %q", groupOf[c.Participant], c.Group)
-				}
+				rows = append(rows, row{item: "comments", participant: c.Participant, group: c.Group})
 			}
+			check("session.json comments", rows)
 		})
 	}
 }
 
-func TestRowGroups(t *testing.T) {
-	t.Parallel()
-	sess := &forum.Session{AnonymityThreshold: 5, Language: "da",
-		Groups: []forum.Group{{ID: "a", Label: "A"}, {ID: "b", Label: "B"}, {ID: "c", Label: "C"}}}
-	keys := func(m map[string]forum.GroupView) map[string]string {
-		out := map[string]string{}
-		for k, v := range m {
-			out[k] = v.ID
+// row is one vote or comment row of an export: its item, who, and the group it shows.
+type row struct{ item, participant, group string }
+
+// checkRowRule checks, item by item, that no group column value singles out fewer than thr
+// people: every group shown stands for at least thr people, and the rows without a group,
+// when they hold anyone of a group and are not all of the item's rows, are at least thr
+// people too.
+func checkRowRule(t *testing.T, what string, rows []row, groupOf map[string]string, thr int) {
+	t.Helper()
+	type set = map[string]bool
+	byItem := map[string]map[string]set{} // item → shown group → participants
+	for _, r := range rows {
+		if byItem[r.item] == nil {
+			byItem[r.item] = map[string]set{}
 		}
-		return out
+		if byItem[r.item][r.group] == nil {
+			byItem[r.item][r.group] = set{}
+		}
+		byItem[r.item][r.group][r.participant] = true
 	}
-	for _, tc := range []struct {
-		total  int64
-		counts map[string]int64
-		want   map[string]string
-	}{
-		{20, map[string]int64{"a": 10, "b": 10}, map[string]string{"a": "a", "b": "b"}},
-		{14, map[string]int64{"a": 10, "b": 4}, map[string]string{}},                 // b alone behind the blank
-		{15, map[string]int64{"a": 10, "b": 4}, map[string]string{"a": "a"}},         // b + 1 ungrouped = 5
-		{20, map[string]int64{"a": 10, "b": 6, "c": 4}, map[string]string{"a": "a"}}, // b (smaller) goes blank with c
-		{17, map[string]int64{"a": 10, "b": 4, "c": 3}, map[string]string{"a": "a", "b": "other", "c": "other"}},
-		{7, map[string]int64{"b": 4, "c": 3}, map[string]string{"b": "other", "c": "other"}},
-		{4, map[string]int64{"b": 4}, map[string]string{}},
-		{30, map[string]int64{"a": 10, "b": 4, "zombie": 16}, map[string]string{"a": "a"}}, // a group no longer in the session
-	} {
-		got := keys(export.RowGroups(sess, tc.total, tc.counts))
-		if len(got) != len(tc.want) {
-			t.Errorf("RowGroups(%d, %v) = %v, want %v", tc.total, tc.counts, got, tc.want)
-			continue
-		}
-		for k, v := range tc.want {
-			if got[k] != v {
-				t.Errorf("RowGroups(%d, %v) = %v, want %v", tc.total, tc.counts, got, tc.want)
+	for item, groups := range byItem {
+		for g, people := range groups {
+			if g != "" && len(people) < thr {
+				t.Errorf("%s %s: group %q shows for %d people, fewer than %d", what, item, g, len(people), thr)
+			}
+			if g == "" && len(people) < thr && len(groups) > 1 { // all rows blank is just the total
+				for p := range people {
+					if groupOf[p] != "" {
+						t.Errorf("%s %s: the %d rows without a group hold a member of %q", what, item, len(people), groupOf[p])
+						break
+					}
+				}
 			}
 		}
 	}

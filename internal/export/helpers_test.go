@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,10 +57,21 @@ func newService(t testing.TB) *forum.Service {
 	return svc
 }
 
+// engines remembers the engine under each Service serviceOn made (for seeding directly).
+var engines sync.Map // *forum.Service → forum.Engine
+
 // serviceOn makes a Service over an engine with a fixed clock.
 func serviceOn(e forum.Engine) *forum.Service {
 	now := time.Date(2025, 11, 25, 13, 30, 0, 0, time.UTC)
-	return forum.NewService(e, forum.Config{PublicURL: "https://pejl.example.dk", Now: func() time.Time { return now }})
+	svc := forum.NewService(e, forum.Config{PublicURL: "https://pejl.example.dk", Now: func() time.Time { return now }})
+	engines.Store(svc, e)
+	return svc
+}
+
+// engineOf returns the engine under a Service made by serviceOn.
+func engineOf(svc *forum.Service) forum.Engine {
+	e, _ := engines.Load(svc)
+	return e.(forum.Engine)
 }
 
 // seed creates a session on the built-in charter with the given groups (plus ungrouped

@@ -71,7 +71,7 @@ type jsonVote struct {
 
 // JSON writes session.json: the session, its charter, participant counts per visible group,
 // every activity with its results in total and per visible group, then every comment and every
-// current vote (participants by pseudonym, groups by RowGroups). Comments and votes are
+// current vote (participants by pseudonym, groups by forum.RowRule). Comments and votes are
 // streamed. The shape is documented in docs/api.md.
 func JSON(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session) error {
 	b, err := load(ctx, svc, sess)
@@ -103,7 +103,7 @@ func JSON(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Sess
 		if a.Kind == forum.KindComments {
 			ja.Tally = jsonCommentsTally{N: shown[a.ID], Hidden: hidden[a.ID]}
 		} else {
-			total, per, err := svc.ActivityResults(ctx, sess, a, b.visible)
+			total, per, _, err := svc.ActivityResults(ctx, forum.ForFacilitator, sess, a)
 			if err != nil {
 				return err
 			}
@@ -127,7 +127,7 @@ func JSON(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Sess
 		if err := comments.next(); err != nil {
 			return err
 		}
-		gid, _ := b.rowGroup(c.Group)
+		gid, _ := b.commentGroup(&c)
 		var sec string
 		if ai := b.acts[c.Activity]; ai != nil {
 			sec = ai.a.Section
@@ -145,7 +145,7 @@ func JSON(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Sess
 		if err := votes.next(); err != nil {
 			return err
 		}
-		gid, _ := b.rowGroup(v.Group)
+		gid, _ := b.voteGroup(&v)
 		return enc.Encode(jsonVote{Activity: v.Activity, Statement: v.Statement, Participant: v.Participant,
 			Group: gid, Value: v.Value, UpdatedAt: v.UpdatedAt})
 	})

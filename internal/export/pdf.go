@@ -104,7 +104,7 @@ func PDF(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Sessi
 		if a.Kind == forum.KindComments {
 			continue
 		}
-		total, per, err := svc.ActivityResults(ctx, sess, a, b.visible)
+		total, per, _, err := svc.ActivityResults(ctx, forum.ForFacilitator, sess, a)
 		if err != nil {
 			return err
 		}
@@ -668,7 +668,9 @@ func (r *report) scaleActivity(a *forum.Activity) {
 		sr := res.Statements[st]
 		r.bar(a, t["all"], sr, 6, true)
 		for _, g := range per {
-			r.bar(a, g.Group.Label, g.Results.Statements[st], 4.2, false)
+			if gs, ok := g.Results.Statements[st]; ok { // the group passed the rule for the statement
+				r.bar(a, g.Group.Label, gs, 4.2, false)
+			}
 		}
 		p.Ln(3.5)
 	}

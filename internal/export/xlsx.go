@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -319,11 +320,15 @@ func excelTime(t time.Time, loc *time.Location) float64 {
 func (b *base) summarySheet(ctx context.Context, svc *forum.Service, f *excelize.File, st xlsxStyles) error {
 	t := b.t
 	lo, hi := scaleRange(b.sess)
+	results, cols, err := b.resultsOf(ctx, svc, forum.KindScale)
+	if err != nil {
+		return err
+	}
 	widths := []float64{28, 10, 60, 8, 11}
 	for v := lo; v <= hi; v++ {
 		widths = append(widths, 6)
 	}
-	for range b.visible {
+	for range cols {
 		widths = append(widths, 10, 11)
 		for v := lo; v <= hi; v++ {
 			widths = append(widths, 6)
@@ -369,7 +374,7 @@ func (b *base) summarySheet(ctx context.Context, svc *forum.Service, f *excelize
 	for v := lo; v <= hi; v++ {
 		head = append(head, strconv.Itoa(v))
 	}
-	for _, g := range b.visible {
+	for _, g := range cols {
 		head = append(head, g.Label+": "+t["responses"], g.Label+": "+t["mean"])
 		for v := lo; v <= hi; v++ {
 			head = append(head, g.Label+": "+strconv.Itoa(v))
@@ -380,6 +385,12 @@ func (b *base) summarySheet(ctx context.Context, svc *forum.Service, f *excelize
 		return err
 	}
 	statRow := func(r forum.StatementResult, a *forum.Activity, row []any) []any {
+		if r.Counts == nil { // a group that did not pass the rule for the statement
+			for v := lo - 2; v <= hi; v++ {
+				row = append(row, nil)
+			}
+			return row
+		}
 		row = append(row, r.N)
 		if r.Mean != nil {
 			row = append(row, styled(st.mean, *r.Mean))
@@ -395,20 +406,18 @@ func (b *base) summarySheet(ctx context.Context, svc *forum.Service, f *excelize
 		}
 		return row
 	}
-	for _, a := range b.activitiesInOrder() {
-		if a.Kind != forum.KindScale {
-			continue
-		}
-		total, per, err := svc.ActivityResults(ctx, b.sess, a, b.visible)
-		if err != nil {
-			return err
-		}
+	for _, ar := range results {
+		a, total := ar.a, ar.total
 		ai := b.acts[a.ID]
 		for _, stID := range a.Statements {
 			row := []any{styled(st.wrap, ai.secTitle), stID, styled(st.wrap, b.stmts[stID].Text)}
 			row = statRow(total.Statements[stID], a, row)
-			for _, g := range per {
-				row = statRow(g.Results.Statements[stID], a, row)
+			for _, c := range cols {
+				var gs forum.StatementResult
+				if g := ar.group(c.ID); g != nil {
+					gs = g.Results.Statements[stID]
+				}
+				row = statRow(gs, a, row)
 			}
 			row = append(row, a.ID)
 			if err := s.add(row...); err != nil {
@@ -434,9 +443,13 @@ func scaleLegend(b *base) string {
 
 func (b *base) activitiesSheet(ctx context.Context, svc *forum.Service, f *excelize.File, st xlsxStyles) error {
 	t := b.t
+	results, cols, err := b.resultsOf(ctx, svc, forum.KindChoice, forum.KindRank, forum.KindWords)
+	if err != nil {
+		return err
+	}
 	widths := []float64{28, 18, 12, 40, 50, 10, 8}
 	head := []string{t["section"], t["activity_id"], t["kind"], t["prompt"], t["item"], t["count"] + " / " + t["points"], t["responses"]}
-	for _, g := range b.visible {
+	for _, g := range cols {
 		head = append(head, g.Label+": "+t["count"], g.Label+": "+t["responses"])
 		widths = append(widths, 12, 10)
 	}
@@ -444,19 +457,17 @@ func (b *base) activitiesSheet(ctx context.Context, svc *forum.Service, f *excel
 	if err != nil {
 		return err
 	}
-	for _, a := range b.activitiesInOrder() {
-		if a.Kind != forum.KindChoice && a.Kind != forum.KindRank && a.Kind != forum.KindWords {
-			continue
-		}
-		total, per, err := svc.ActivityResults(ctx, b.sess, a, b.visible)
-		if err != nil {
-			return err
-		}
+	for _, ar := range results {
+		a, total := ar.a, ar.total
 		ai := b.acts[a.ID]
 		for _, it := range b.rankedItems(ai, total) {
 			row := []any{ai.secTitle, a.ID, kindName(t, a.Kind), a.Prompt, it.Label, it.N, total.N}
-			for _, g := range per {
-				row = append(row, itemCount(a.Kind, g.Results, it.ID), g.Results.N)
+			for _, c := range cols {
+				if g := ar.group(c.ID); g != nil {
+					row = append(row, itemCount(a.Kind, g.Results, it.ID), g.Results.N)
+				} else {
+					row = append(row, nil, nil)
+				}
 			}
 			if err := s.add(row...); err != nil {
 				return err
@@ -464,6 +475,54 @@ func (b *base) activitiesSheet(ctx context.Context, svc *forum.Service, f *excel
 		}
 	}
 	return s.flush()
+}
+
+// actResults are one activity's results as an export shows them.
+type actResults struct {
+	a     *forum.Activity
+	total forum.Results
+	per   []forum.GroupResults
+}
+
+// group returns the results of the group view id, nil if it did not pass the rule.
+func (ar *actResults) group(id string) *forum.GroupResults {
+	for i := range ar.per {
+		if ar.per[i].Group.ID == id {
+			return &ar.per[i]
+		}
+	}
+	return nil
+}
+
+// resultsOf reads the results of the session's activities of the kinds, in report order, and
+// the group columns they need: every group view that passed the rule somewhere, in the
+// session's order of groups, "other" last.
+func (b *base) resultsOf(ctx context.Context, svc *forum.Service, kinds ...string) ([]actResults, []forum.GroupView, error) {
+	var out []actResults
+	seen := map[string]forum.GroupView{}
+	for _, a := range b.activitiesInOrder() {
+		if !slices.Contains(kinds, a.Kind) {
+			continue
+		}
+		total, per, _, err := svc.ActivityResults(ctx, forum.ForFacilitator, b.sess, a)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, actResults{a: a, total: total, per: per})
+		for _, g := range per {
+			seen[g.Group.ID] = g.Group
+		}
+	}
+	var cols []forum.GroupView
+	for _, g := range b.sess.Groups {
+		if v, ok := seen[g.ID]; ok {
+			cols = append(cols, v)
+		}
+	}
+	if v, ok := seen[forum.OtherGroup]; ok {
+		cols = append(cols, v)
+	}
+	return out, cols, nil
 }
 
 func itemCount(kind string, r forum.Results, id string) int64 {
@@ -535,7 +594,7 @@ func (b *base) writeVotes(ctx context.Context, svc *forum.Service, w io.Writer, 
 			return err
 		}
 		ai := b.acts[v.Activity]
-		_, glabel := b.rowGroup(v.Group)
+		_, glabel := b.voteGroup(&v)
 		x.row()
 		if ai != nil {
 			x.str(0, ai.secTitle)
@@ -593,7 +652,7 @@ func (b *base) writeComments(ctx context.Context, svc *forum.Service, w io.Write
 		if ai := b.acts[c.Activity]; ai != nil {
 			secID, secTitle = ai.a.Section, ai.secTitle
 		}
-		_, glabel := b.rowGroup(c.Group)
+		_, glabel := b.commentGroup(&c)
 		x.row()
 		x.str(0, b.sess.ID)
 		x.str(0, secID)

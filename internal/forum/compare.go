@@ -46,7 +46,8 @@ type ComparedGroup struct {
 	// ID is "other" for the merged groups, else the label folded to lower case.
 	ID    string `json:"id"`
 	Label string `json:"label"`
-	// Members counts the group's participants summed over the sessions it is counted in.
+	// Members counts the group's respondents (the most for one statement in a session),
+	// summed over the sessions it is counted in.
 	Members int64 `json:"members"`
 	// Sessions are the ids of the sessions in which the group reached the threshold.
 	Sessions []string `json:"sessions"`
@@ -70,10 +71,10 @@ type ComparedStatement struct {
 // Each session contributes, per statement, its first scale activity from 1 to 5 that
 // covers the statement (the default activities of the charter are such). Pooled counts are
 // the sums of the sessions' counts, and the pooled mean comes from the pooled counts. Per
-// group, the anonymity rule is applied in each session first, with that session's
-// threshold (VisibleGroups); only the groups that pass it there contribute from that session,
-// under their label, and the merged "other" groups pool as one. So a group that has 4 members
-// in each of seven sessions never shows, although 28 people are in it.
+// group, the anonymity rule is applied in each session first, statement by statement, with
+// that session's threshold (GroupResultsOf); only the groups that pass it there contribute
+// from that session, under their label, and the merged "other" groups pool as one. So a group
+// that has 4 respondents in each of seven sessions never shows, although 28 people answered.
 func (s *Service) Compare(ctx context.Context, actor *User, charterID string, sessionIDs []string) (*Comparison, error) {
 	if actor == nil {
 		return nil, Errorf(EUnauthenticated, "Log in first.")
@@ -134,17 +135,15 @@ func (s *Service) Compare(ctx context.Context, actor *User, charterID string, se
 	newAcc := func() acc { return acc{counts: map[string]int64{}} }
 
 	for _, sess := range sessions {
-		total, counts, err := s.ParticipantCounts(ctx, sess.ID)
+		total, _, err := s.ParticipantCounts(ctx, sess.ID)
 		if err != nil {
 			return nil, err
 		}
 		cmp.Sessions = append(cmp.Sessions, ComparedSession{ID: sess.ID, Title: sess.Title, Code: sess.Code,
 			State: sess.State, Language: sess.Language, CreatedAt: sess.CreatedAt, EndedAt: sess.EndedAt,
 			Participants: total, AnonymityThreshold: sess.AnonymityThreshold})
-		visible := VisibleGroups(sess, counts)
-		keys := make([]string, len(visible))
-		for i, g := range visible {
-			key, label := OtherGroup, OtherLabel[lang]
+		keyOf := func(g GroupView) (key, label string) {
+			key, label = OtherGroup, OtherLabel[lang]
 			if g.ID != OtherGroup {
 				label = strings.Join(strings.Fields(g.Label), " ")
 				key = strings.ToLower(label)
@@ -152,17 +151,10 @@ func (s *Service) Compare(ctx context.Context, actor *User, charterID string, se
 					key = "group-" + key
 				}
 			}
-			keys[i] = key
-			j, ok := groupIdx[key]
-			if !ok {
-				j = len(cmp.Groups)
-				groupIdx[key] = j
-				cmp.Groups = append(cmp.Groups, ComparedGroup{ID: key, Label: label, Sessions: []string{}})
-				groupCounts[key] = map[string]acc{}
-			}
-			cmp.Groups[j].Members += g.Members
-			cmp.Groups[j].Sessions = append(cmp.Groups[j].Sessions, sess.ID)
+			return key, label
 		}
+		members := map[string]int64{} // group key → its largest count of respondents in this session
+		var keys []string
 		done := map[string]bool{}
 		for i := range sess.Activities {
 			a := &sess.Activities[i]
@@ -174,10 +166,7 @@ func (s *Service) Compare(ctx context.Context, actor *User, charterID string, se
 				return nil, engineErr(err)
 			}
 			res := ResultsFromTally(a, tally, "")
-			var gres []Results
-			for _, g := range visible {
-				gres = append(gres, ResultsFromTally(a, GroupTally(tally, g), ""))
-			}
+			gres := GroupResultsOf(sess, a, tally)
 			for _, st := range a.Statements {
 				if done[st] {
 					continue
@@ -193,15 +182,34 @@ func (s *Service) Compare(ctx context.Context, actor *User, charterID string, se
 					pooled[st] = p
 				}
 				addCounts(p.counts, res.Statements[st].Counts)
-				for gi, key := range keys {
+				for _, gr := range gres {
+					sr, ok := gr.Results.Statements[st]
+					if !ok {
+						continue // the group did not pass the rule for this statement
+					}
+					key, label := keyOf(gr.Group)
+					if _, ok := groupIdx[key]; !ok {
+						groupIdx[key] = len(cmp.Groups)
+						cmp.Groups = append(cmp.Groups, ComparedGroup{ID: key, Label: label, Sessions: []string{}})
+						groupCounts[key] = map[string]acc{}
+					}
+					if _, ok := members[key]; !ok {
+						keys = append(keys, key)
+					}
+					members[key] = max(members[key], sr.N)
 					ga, ok := groupCounts[key][st]
 					if !ok {
 						ga = newAcc()
 						groupCounts[key][st] = ga
 					}
-					addCounts(ga.counts, gres[gi].Statements[st].Counts)
+					addCounts(ga.counts, sr.Counts)
 				}
 			}
+		}
+		for _, key := range keys {
+			j := groupIdx[key]
+			cmp.Groups[j].Members += members[key]
+			cmp.Groups[j].Sessions = append(cmp.Groups[j].Sessions, sess.ID)
 		}
 	}
 

@@ -68,7 +68,7 @@ func Round2(f float64) float64 { return math.Round(f*100) / 100 }
 
 // ResultsFromTally turns an activity's tally fields into its results. prefix selects a
 // group's fields ("g/<id>/") or the totals (""). Comments activities get their results
-// from the comment list instead (see CommentResults).
+// from the comment list instead (see CommentResultsFor).
 func ResultsFromTally(a *Activity, tally map[string]int64, prefix string) Results {
 	r := Results{Kind: a.Kind}
 	get := func(f string) int64 { return tally[prefix+f] }
@@ -121,23 +121,6 @@ func ResultsFromTally(a *Activity, tally map[string]int64, prefix string) Result
 	return r
 }
 
-// CommentResults are a comments activity's results: its comments, hidden ones included
-// only when withHidden, ordered starred first, then by upvotes, then oldest first.
-func CommentResults(all []Comment, activityID string, withHidden bool) Results {
-	r := Results{Kind: KindComments, Comments: []Comment{}}
-	for _, c := range all {
-		if c.Activity != activityID || (c.Hidden && !withHidden) {
-			continue
-		}
-		r.Comments = append(r.Comments, c)
-		if !c.Hidden {
-			r.N++
-		}
-	}
-	SortComments(r.Comments)
-	return r
-}
-
 // SortComments orders comments starred first, then by upvotes, then oldest first.
 func SortComments(cs []Comment) {
 	sort.SliceStable(cs, func(i, j int) bool {
@@ -175,18 +158,26 @@ type GroupView struct {
 	Groups []string `json:"groups"`
 }
 
-// VisibleGroups applies the anonymity rule: groups with at least threshold participants
-// stand alone; the smaller ones are merged into "other", which is shown only if it too
-// reaches the threshold. Totals are never affected.
-func VisibleGroups(sess *Session, counts map[string]int64) []GroupView {
+// VisibleGroups applies the anonymity rule to a population of total people (the
+// respondents of one item, the participants, the connected phones), counts giving how many
+// of them belong to each group. A group with at least the session's threshold stands
+// alone; the smaller ones are merged into "other", shown only if it too reaches the
+// threshold. Then secondary suppression, as statistical offices do it: whatever is not
+// shown can be read as the total minus the groups shown, so when that remainder holds
+// members of a suppressed group and is smaller than the threshold, the smallest shown
+// group is suppressed too. No group's figures can then be derived from what is shown.
+// Totals are never affected.
+func VisibleGroups(sess *Session, total int64, counts map[string]int64) []GroupView {
 	thr := int64(max(sess.AnonymityThreshold, 1))
 	var out []GroupView
 	other := GroupView{ID: OtherGroup, Label: OtherLabel[sess.Language], Groups: []string{}}
 	if other.Label == "" {
 		other.Label = OtherLabel["da"]
 	}
+	var grouped, suppressed int64
 	for _, g := range sess.Groups {
 		n := counts[g.ID]
+		grouped += n
 		if n >= thr {
 			out = append(out, GroupView{ID: g.ID, Label: g.Label, Members: n, Groups: []string{g.ID}})
 		} else if n > 0 {
@@ -196,62 +187,126 @@ func VisibleGroups(sess *Session, counts map[string]int64) []GroupView {
 	}
 	if other.Members >= thr {
 		out = append(out, other)
+	} else {
+		suppressed = other.Members
+	}
+	rest := suppressed + max(total-grouped, 0)
+	if suppressed == 0 || rest >= thr || len(out) == 0 {
+		return out
+	}
+	smallest := 0
+	for i, g := range out {
+		if g.Members < out[smallest].Members || (g.Members == out[smallest].Members && g.ID == OtherGroup) {
+			smallest = i
+		}
+	}
+	return append(out[:smallest], out[smallest+1:]...)
+}
+
+// RowGroups is VisibleGroups as a lookup for rows (a vote, a comment): the group view each
+// group id shows as. A group id absent from the map shows as no group. Every value a
+// row's group can take — a group, "other", or none — then stands for at least the
+// threshold of people whenever a small group hides behind it.
+func RowGroups(sess *Session, total int64, counts map[string]int64) map[string]GroupView {
+	out := map[string]GroupView{}
+	for _, g := range VisibleGroups(sess, total, counts) {
+		for _, id := range g.Groups {
+			out[id] = g
+		}
 	}
 	return out
 }
 
-// MaskGroup returns the id of the visible group view that holds group: the group itself
-// when it is large enough, "other" when it was merged, "" when it may not be shown at all.
-func MaskGroup(views []GroupView, group string) string {
+// RowGroup returns the id of the group view a row of group shows (see RowGroups): the
+// group itself, "other", or "" when it may not be shown.
+func RowGroup(rows map[string]GroupView, group string) string {
 	if group == "" {
 		return ""
 	}
-	for _, v := range views {
-		for _, id := range v.Groups {
-			if id == group {
-				return v.ID
-			}
-		}
-	}
-	return ""
+	return rows[group].ID
 }
 
-// MaskComments replaces each comment's group by its visible group view (see MaskGroup).
-func MaskComments(views []GroupView, cs []Comment) {
-	for i := range cs {
-		cs[i].Group = MaskGroup(views, cs[i].Group)
+// Respondents counts the people behind a set of rows: in all, and per group id.
+type Respondents struct {
+	Total  int64
+	Groups map[string]int64
+}
+
+// Add counts one person of group (may be "").
+func (r *Respondents) Add(group string) {
+	r.Total++
+	if group != "" {
+		if r.Groups == nil {
+			r.Groups = map[string]int64{}
+		}
+		r.Groups[group]++
 	}
+}
+
+// CommentRespondents counts, per comments activity, the people who wrote its comments
+// (each once, hidden comments included): the population for the row rule of comment labels.
+func CommentRespondents(all []Comment) map[string]*Respondents {
+	out := map[string]*Respondents{}
+	seen := map[[2]string]bool{}
+	for _, c := range all {
+		k := [2]string{c.Activity, c.Participant}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		r := out[c.Activity]
+		if r == nil {
+			r = &Respondents{}
+			out[c.Activity] = r
+		}
+		r.Add(c.Group)
+	}
+	return out
+}
+
+// CommentRows is the row rule for the comments of one activity: RowGroups over the people
+// who commented on it.
+func CommentRows(sess *Session, r *Respondents) map[string]GroupView {
+	if r == nil {
+		return map[string]GroupView{}
+	}
+	return RowGroups(sess, r.Total, r.Groups)
 }
 
 // FacilitatorComments returns every comment of the session, hidden ones included, in
-// creation order, with groups masked by the anonymity rule.
+// creation order, as the facilitator sees them (CommentAs: group labels by the row rule).
 func (s *Service) FacilitatorComments(ctx context.Context, sess *Session) ([]Comment, error) {
-	views, err := s.VisibleGroupsOf(ctx, sess)
-	if err != nil {
-		return nil, err
-	}
 	out := []Comment{}
-	err = s.e.ScanComments(ctx, sess.ID, func(c Comment) error {
+	err := s.e.ScanComments(ctx, sess.ID, func(c Comment) error {
 		out = append(out, c)
 		return nil
 	})
 	if err != nil {
 		return nil, engineErr(err)
 	}
-	MaskComments(views, out)
+	resp := CommentRespondents(out)
+	rows := map[string]map[string]GroupView{}
+	for i := range out {
+		id := out[i].Activity
+		if rows[id] == nil {
+			rows[id] = CommentRows(sess, resp[id])
+		}
+		out[i] = CommentAs(ForFacilitator, out[i], rows[id])
+	}
 	return out, nil
 }
 
-// VisibleGroupsOf applies the anonymity rule to the session's current participant counts.
-func (s *Service) VisibleGroupsOf(ctx context.Context, sess *Session) ([]GroupView, error) {
+// ParticipantGroups applies the anonymity rule to the session's participants (who joined,
+// in all and per group).
+func (s *Service) ParticipantGroups(ctx context.Context, sess *Session) ([]GroupView, error) {
 	if len(sess.Groups) == 0 {
 		return nil, nil
 	}
-	_, counts, err := s.e.ParticipantCounts(ctx, sess.ID)
+	total, counts, err := s.e.ParticipantCounts(ctx, sess.ID)
 	if err != nil {
 		return nil, engineErr(err)
 	}
-	return VisibleGroups(sess, counts), nil
+	return VisibleGroups(sess, total, counts), nil
 }
 
 // GroupTally sums the tally fields of the view's groups, without prefix, so that
@@ -275,9 +330,12 @@ type GroupResults struct {
 	Results Results   `json:"results"`
 }
 
-// ActivityResults returns an activity's total results and, for groups that pass the
-// anonymity rule, its results per group.
-func (s *Service) ActivityResults(ctx context.Context, sess *Session, a *Activity, groups []GroupView) (Results, []GroupResults, error) {
+// ActivityResults reads an activity's results as the audience sees them (see TallyFor and
+// CommentResultsFor); ok is false when the audience may not see them now.
+func (s *Service) ActivityResults(ctx context.Context, aud Audience, sess *Session, a *Activity) (total Results, per []GroupResults, ok bool, err error) {
+	if !SeesResults(aud, sess, a) {
+		return Results{}, nil, false, nil
+	}
 	if a.Kind == KindComments {
 		var all []Comment
 		err := s.e.ScanComments(ctx, sess.ID, func(c Comment) error {
@@ -287,21 +345,16 @@ func (s *Service) ActivityResults(ctx context.Context, sess *Session, a *Activit
 			return nil
 		})
 		if err != nil {
-			return Results{}, nil, engineErr(err)
+			return Results{}, nil, false, engineErr(err)
 		}
-		MaskComments(groups, all)
-		return CommentResults(all, a.ID, true), nil, nil
+		return CommentResultsFor(aud, sess, a, all, ""), nil, true, nil
 	}
 	tally, err := s.e.Tally(ctx, sess.ID, a.ID)
 	if err != nil {
-		return Results{}, nil, engineErr(err)
+		return Results{}, nil, false, engineErr(err)
 	}
-	total := ResultsFromTally(a, tally, "")
-	var per []GroupResults
-	for _, g := range groups {
-		per = append(per, GroupResults{Group: g, Results: ResultsFromTally(a, GroupTally(tally, g), "")})
-	}
-	return total, per, nil
+	total, per, ok = TallyFor(aud, sess, a, tally)
+	return total, per, ok, nil
 }
 
 // ScanVotes streams every current vote of a session (for exports).

@@ -107,18 +107,23 @@ func TestVisibleGroups(t *testing.T) {
 	sess := &Session{Language: "da", AnonymityThreshold: 5, Groups: []Group{{"a", "A"}, {"b", "B"}, {"c", "C"}, {"d", "D"}}}
 	tests := []struct {
 		name   string
+		total  int64
 		counts map[string]int64
 		want   map[string]int64 // visible group id → members
 	}{
-		{"all big", map[string]int64{"a": 5, "b": 9, "c": 5, "d": 7}, map[string]int64{"a": 5, "b": 9, "c": 5, "d": 7}},
-		{"four hidden, other too small", map[string]int64{"a": 4, "b": 5}, map[string]int64{"b": 5}},
-		{"small ones merged", map[string]int64{"a": 4, "b": 5, "c": 1}, map[string]int64{"b": 5, OtherGroup: 5}},
-		{"all small merged", map[string]int64{"a": 2, "b": 2, "c": 2, "d": 2}, map[string]int64{OtherGroup: 8}},
-		{"nobody", map[string]int64{}, map[string]int64{}},
+		{"all big", 26, map[string]int64{"a": 5, "b": 9, "c": 5, "d": 7}, map[string]int64{"a": 5, "b": 9, "c": 5, "d": 7}},
+		{"four hidden, so is the other by subtraction", 9, map[string]int64{"a": 4, "b": 5}, map[string]int64{}},
+		{"four hidden behind people without a group", 10, map[string]int64{"a": 4, "b": 5}, map[string]int64{"b": 5}},
+		{"six respondents of one group, four of the other", 10, map[string]int64{"a": 6, "b": 4}, map[string]int64{}},
+		{"five of each", 10, map[string]int64{"a": 5, "b": 5}, map[string]int64{"a": 5, "b": 5}},
+		{"small ones merged", 10, map[string]int64{"a": 4, "b": 5, "c": 1}, map[string]int64{"b": 5, OtherGroup: 5}},
+		{"all small merged", 8, map[string]int64{"a": 2, "b": 2, "c": 2, "d": 2}, map[string]int64{OtherGroup: 8}},
+		{"the smaller shown group goes too", 20, map[string]int64{"a": 10, "b": 6, "c": 4}, map[string]int64{"a": 10}},
+		{"nobody", 0, map[string]int64{}, map[string]int64{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := GroupCounts(VisibleGroups(sess, tc.counts))
+			got := GroupCounts(VisibleGroups(sess, tc.total, tc.counts))
 			if len(got) != len(tc.want) {
 				t.Fatalf("got %v, want %v", got, tc.want)
 			}
@@ -129,13 +134,50 @@ func TestVisibleGroups(t *testing.T) {
 			}
 		})
 	}
-	views := VisibleGroups(sess, map[string]int64{"a": 4, "b": 5, "c": 1})
+	views := VisibleGroups(sess, 10, map[string]int64{"a": 4, "b": 5, "c": 1})
 	if views[1].Label != "Øvrige" {
 		t.Fatalf("merged label %q", views[1].Label)
 	}
 	merged := GroupTally(map[string]int64{"g/a/n": 4, "g/c/n": 1, "g/b/n": 5, "n": 10}, views[1])
 	if merged["n"] != 5 {
 		t.Fatalf("merged tally %v", merged)
+	}
+}
+
+func TestRowGroups(t *testing.T) {
+	sess := &Session{AnonymityThreshold: 5, Language: "da",
+		Groups: []Group{{ID: "a", Label: "A"}, {ID: "b", Label: "B"}, {ID: "c", Label: "C"}}}
+	keys := func(m map[string]GroupView) map[string]string {
+		out := map[string]string{}
+		for k, v := range m {
+			out[k] = v.ID
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		total  int64
+		counts map[string]int64
+		want   map[string]string
+	}{
+		{20, map[string]int64{"a": 10, "b": 10}, map[string]string{"a": "a", "b": "b"}},
+		{14, map[string]int64{"a": 10, "b": 4}, map[string]string{}},                 // b alone behind the blank
+		{15, map[string]int64{"a": 10, "b": 4}, map[string]string{"a": "a"}},         // b + 1 ungrouped = 5
+		{20, map[string]int64{"a": 10, "b": 6, "c": 4}, map[string]string{"a": "a"}}, // b (smaller) goes blank with c
+		{17, map[string]int64{"a": 10, "b": 4, "c": 3}, map[string]string{"a": "a", "b": "other", "c": "other"}},
+		{7, map[string]int64{"b": 4, "c": 3}, map[string]string{"b": "other", "c": "other"}},
+		{4, map[string]int64{"b": 4}, map[string]string{}},
+		{30, map[string]int64{"a": 10, "b": 4, "zombie": 16}, map[string]string{"a": "a"}}, // a group no longer in the session
+	} {
+		got := keys(RowGroups(sess, tc.total, tc.counts))
+		if len(got) != len(tc.want) {
+			t.Errorf("RowGroups(%d, %v) = %v, want %v", tc.total, tc.counts, got, tc.want)
+			continue
+		}
+		for k, v := range tc.want {
+			if got[k] != v {
+				t.Errorf("RowGroups(%d, %v) = %v, want %v", tc.total, tc.counts, got, tc.want)
+			}
+		}
 	}
 }
 

@@ -81,8 +81,8 @@ func NewService(e Engine, cfg Config) *Service {
 	}
 }
 
-// Engine returns the engine, for the transports that subscribe to events.
-func (s *Service) Engine() Engine { return s.e }
+// Ping reports whether the engine answers (for readiness).
+func (s *Service) Ping(ctx context.Context) error { return engineErr(s.e.Ping(ctx)) }
 
 // Config returns the service's configuration (with defaults filled in).
 func (s *Service) Config() Config { return s.cfg }

@@ -214,7 +214,8 @@ func TestSharingAndGroupMasking(t *testing.T) {
 		t.Fatalf("bo changes the sharing: %v", err)
 	}
 
-	// Five leaders and one director comment: the director's group never shows.
+	// Five leaders and one director comment: the director's group never shows, and neither
+	// do the leaders', since the one comment without a label would be the director's.
 	if _, err := svc.Do(ctx, anna, s.ID, forum.Command{Type: "open", Activity: "s2-comments"}); err != nil {
 		t.Fatal(err)
 	}
@@ -245,10 +246,37 @@ func TestSharingAndGroupMasking(t *testing.T) {
 			t.Fatalf("a group of one shows in the facilitator's comments: %+v", c)
 		}
 	}
-	if strings.Contains(string(b), `"group":"dir"`) {
-		t.Fatalf("a group of one shows in the facilitator view: %s", b)
+	if strings.Contains(string(b), `"group":"dir"`) || strings.Contains(string(b), `"group":"leder"`) {
+		t.Fatalf("a group shows in the facilitator view, and with it the director's comment: %s", b)
 	}
-	if !strings.Contains(string(b), `"group":"leder"`) {
-		t.Fatalf("the group of five is missing from the facilitator view")
+	// Four people without a group comment too: the unlabelled comments are now five
+	// people's, and the leaders' label shows.
+	for range 4 {
+		p, _, err := svc.Hello(ctx, s, "", "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.AddComment(ctx, s.ID, p, forum.CommentIn{ClientID: "c", Activity: "s2-comments", Text: "Uden gruppe"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs, err = svc.FacilitatorComments(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := map[string]int{}
+	for _, c := range cs {
+		labels[c.Group]++
+	}
+	if labels["leder"] != 5 || labels[""] != 5 || len(labels) != 2 {
+		t.Fatalf("comment labels = %v, want 5 leder and 5 without", labels)
+	}
+	view, err = svc.View(ctx, anna, s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = json.Marshal(view)
+	if !strings.Contains(string(b), `"group":"leder"`) || strings.Contains(string(b), `"group":"dir"`) {
+		t.Fatalf("the facilitator view's labels: %s", b)
 	}
 }

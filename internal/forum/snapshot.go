@@ -40,8 +40,8 @@ type Snapshot struct {
 }
 
 // Snapshot builds the participant's view of the session: the current section and its
-// activities, each with its tally only while its results are shown. Comments activities
-// carry their visible comments without authors while shown.
+// activities, each with what participants see of its results (ForParticipant: the tally
+// only while shown; comments without authors).
 func (s *Service) Snapshot(ctx context.Context, sess *Session) (*Snapshot, error) {
 	snap := &Snapshot{ID: sess.ID, Title: sess.Title, State: sess.State, Language: sess.Language,
 		Groups: sess.Groups, Activities: []ActivityView{}}
@@ -62,7 +62,7 @@ func (s *Service) Snapshot(ctx context.Context, sess *Session) (*Snapshot, error
 	}
 	for i := range sess.Activities {
 		a := &sess.Activities[i]
-		if a.Section != cur {
+		if !SeesActivity(ForParticipant, sess, a) {
 			continue
 		}
 		av := ActivityView{Activity: *a}
@@ -73,29 +73,16 @@ func (s *Service) Snapshot(ctx context.Context, sess *Session) (*Snapshot, error
 				}
 			}
 		}
-		if a.Results == ResultsShown {
-			r, _, err := s.ActivityResults(ctx, sess, a, nil)
-			if err != nil {
-				return nil, err
-			}
-			if a.Kind == KindComments {
-				r = publicComments(r)
-			}
+		r, _, ok, err := s.ActivityResults(ctx, ForParticipant, sess, a)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			av.Tally = &r
 		}
 		snap.Activities = append(snap.Activities, av)
 	}
 	return snap, nil
-}
-
-func publicComments(r Results) Results {
-	out := Results{Kind: KindComments, Comments: []Comment{}, N: r.N}
-	for _, c := range r.Comments {
-		if !c.Hidden {
-			out.Comments = append(out.Comments, c.Public())
-		}
-	}
-	return out
 }
 
 // SessionInfo is the session part of the facilitator view.
@@ -176,12 +163,11 @@ func (s *Service) ViewOf(ctx context.Context, sess *Session) (*View, error) {
 	if err != nil {
 		return nil, engineErr(err)
 	}
-	groups := VisibleGroups(sess, counts)
 	v := &View{Session: s.Info(sess), Charter: ch, Activities: []ActivityView{}, Epoch: epoch, Version: version,
-		Participants: ParticipantsView{Count: total, Groups: GroupCounts(groups)}}
+		Participants: ParticipantsView{Count: total, Groups: GroupCounts(VisibleGroups(sess, total, counts))}}
 	for i := range sess.Activities {
 		a := &sess.Activities[i]
-		r, per, err := s.ActivityResults(ctx, sess, a, groups)
+		r, per, _, err := s.ActivityResults(ctx, ForFacilitator, sess, a)
 		if err != nil {
 			return nil, err
 		}

@@ -136,7 +136,7 @@ func TestTokens(t *testing.T) {
 	}
 
 	// Stored only as a hash.
-	stored, err := e.svc.Engine().TokenByHash(context.Background(), forum.HashSecret(tok.Token))
+	stored, err := e.eng.TokenByHash(context.Background(), forum.HashSecret(tok.Token))
 	if err != nil {
 		t.Fatalf("token not stored by hash: %v", err)
 	}

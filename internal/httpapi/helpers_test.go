@@ -46,6 +46,7 @@ func (s *syncBuffer) String() string {
 // testEnv is a whole HTTP edge over a real embedded engine.
 type testEnv struct {
 	t    *testing.T
+	eng  forum.Engine
 	svc  *forum.Service
 	api  *api
 	h    http.Handler
@@ -68,7 +69,7 @@ func newEnv(t *testing.T, mod func(*Config)) *testEnv {
 		mod(&cfg)
 	}
 	a := newAPI(cfg)
-	return &testEnv{t: t, svc: svc, api: a, h: a.engine, logs: logs}
+	return &testEnv{t: t, eng: eng, svc: svc, api: a, h: a.engine, logs: logs}
 }
 
 type opt func(*http.Request)
@@ -157,7 +158,7 @@ func (e *testEnv) seedUser(email, role string) {
 	e.t.Helper()
 	u := forum.User{ID: "u" + forum.NewID(8), Email: email, Name: "Test " + role, Role: role,
 		PasswordHash: fastHash(), CreatedAt: time.Now().UTC()}
-	if err := e.svc.Engine().CreateUser(context.Background(), u); err != nil {
+	if err := e.eng.CreateUser(context.Background(), u); err != nil {
 		e.t.Fatalf("seed user %s: %v", email, err)
 	}
 }

@@ -73,7 +73,7 @@ func (a *api) handleReadyz() gin.HandlerFunc {
 			if a.svc == nil {
 				return nil
 			}
-			return a.svc.Engine().Ping(ctx)
+			return a.svc.Ping(ctx)
 		}
 	}
 	return func(c *gin.Context) {

@@ -101,6 +101,7 @@ func newInstance(t testing.TB, eng forum.Engine, owner *forum.User, cfg Config, 
 	t.Helper()
 	svc := forum.NewService(eng, forum.Config{PublicURL: "http://pejl.test", Logger: quietLogger()})
 	cfg.Service = svc
+	cfg.Engine = eng
 	cfg.Logger = quietLogger()
 	cfg.Instance = name
 	if cfg.CheckOrigin == nil {

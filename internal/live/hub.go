@@ -38,6 +38,9 @@ import (
 type Config struct {
 	// Service holds the rules; required.
 	Service *forum.Service
+	// Engine is the storage engine under Service, for what the hub reads and writes
+	// beside the rules (events, versions, tallies, presence); required.
+	Engine Engine
 	// Logger; default slog.Default().
 	Logger *slog.Logger
 	// Instance names this process in presence counts; default "local".
@@ -125,11 +128,24 @@ func (c *Config) defaults() {
 	}
 }
 
+// Engine is what the hub needs of the storage engine: the session's events, its version,
+// the tallies and single comments it pushes (shaped for each audience by forum's rules), and
+// presence. Every forum.Engine has these methods; their contracts are in forum/store.go.
+type Engine interface {
+	Subscribe(ctx context.Context, sessionID string, fn func(forum.Event)) error
+	Publish(ctx context.Context, ev forum.Event) error
+	Version(ctx context.Context, id string) (epoch string, version int64, err error)
+	Tally(ctx context.Context, sessionID, activityID string) (map[string]int64, error)
+	Comment(ctx context.Context, sessionID, commentID string) (*forum.Comment, error)
+	SetPresence(ctx context.Context, sessionID, instance string, total int64, groups map[string]int64, ttl time.Duration) error
+	Presence(ctx context.Context, sessionID string) (total int64, groups map[string]int64, err error)
+}
+
 // Hub serves the live sockets of this instance.
 type Hub struct {
 	cfg      Config
 	svc      *forum.Service
-	eng      forum.Engine
+	eng      Engine
 	log      *slog.Logger
 	upgrader websocket.Upgrader
 	met      *metrics
@@ -161,14 +177,14 @@ type Hub struct {
 
 // New makes a Hub. It starts no goroutine until a socket connects.
 func New(cfg Config) *Hub {
-	if cfg.Service == nil {
-		panic("live: Config.Service is required")
+	if cfg.Service == nil || cfg.Engine == nil {
+		panic("live: Config.Service and Config.Engine are required")
 	}
 	cfg.defaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	workCtx, workCancel := context.WithCancel(context.Background())
 	h := &Hub{
-		cfg: cfg, svc: cfg.Service, eng: cfg.Service.Engine(), log: cfg.Logger,
+		cfg: cfg, svc: cfg.Service, eng: cfg.Engine, log: cfg.Logger,
 		ctx: ctx, cancel: cancel, workCtx: workCtx, workCancel: workCancel,
 		conns: map[*conn]struct{}{},
 		rooms: map[string]*room{},

@@ -46,9 +46,9 @@ type room struct {
 
 	// Owned by the run goroutine.
 	tracks      map[string]*track
-	polledV     int64             // the session version whose tallies have all been read
-	vis         []forum.GroupView // groups that pass the anonymity rule, for tally breakdowns
-	visRead     time.Time
+	polledV     int64                         // the session version whose tallies have all been read
+	commenters  map[string]*forum.Respondents // activity → who commented (see commenter)
+	commented   map[[2]string]bool            // activity, participant pairs counted in commenters
 	presWritten time.Time
 	presRead    time.Time
 	presDirty   bool
@@ -544,20 +544,20 @@ func (r *room) pushComment(id string) {
 		return
 	}
 	sess := r.st.sess
-	cm.Group = forum.MaskGroup(r.vis, cm.Group) // the anonymity rule, as in every view
 	a, _ := sess.Activity(cm.Activity)
-	shown := a != nil && a.Results == forum.ResultsShown && a.Section == sess.CurrentSection
-	facF := h.frameOf(commentMsg{Type: "comment", Comment: fullComment(cm)}, true)
+	full := forum.CommentAs(forum.ForFacilitator, *cm, forum.CommentRows(sess, r.commenter(cm)))
+	facF := h.frameOf(commentMsg{Type: "comment", Comment: fullComment(&full)}, true)
 	var pubF, mineF *frame
-	if shown {
-		pubF = h.frameOf(commentMsg{Type: "comment", Comment: publicComment(cm, false, false)}, true)
+	if forum.SeesComment(forum.ForParticipant, sess, a, cm, "") || forum.RetractsComment(forum.ForParticipant, sess, a, cm) {
+		pub := forum.CommentAs(forum.ForParticipant, *cm, nil)
+		pubF = h.frameOf(commentMsg{Type: "comment", Comment: publicComment(&pub, false, false)}, true)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.broadcastLocked(r.facs, facF)
 	for c := range r.parts {
 		f := pubF
-		if c.part.ID == cm.Participant {
+		if c.part.ID == cm.Participant && forum.SeesComment(forum.ForParticipant, sess, a, cm, c.part.ID) {
 			if mineF == nil {
 				b := fullComment(cm)
 				b.Participant, b.Group, b.Mine = "", "", true
@@ -569,32 +569,53 @@ func (r *room) pushComment(id string) {
 			r.removeLocked(c)
 		}
 	}
-	if shown {
-		r.patchCommentLocked(cm)
-	}
+	r.patchCommentLocked(a, cm)
 	h.met.broadcasts.WithLabelValues("comment").Inc()
 }
 
-// patchCommentLocked upserts a comment into the cached participant snapshot.
-func (r *room) patchCommentLocked(cm *forum.Comment) {
+// commenter counts the comment's author among the people who commented on its activity
+// and returns them, for the row rule of the facilitator's comment labels. The counts start
+// from a scan of the session's comments the first time (and after a reload of the room).
+func (r *room) commenter(cm *forum.Comment) *forum.Respondents {
+	if r.commenters == nil {
+		ctx, cancel := r.opCtx()
+		defer cancel()
+		var all []forum.Comment
+		err := r.hub.svc.ScanComments(ctx, r.id, func(c forum.Comment) error {
+			all = append(all, forum.Comment{Activity: c.Activity, Participant: c.Participant, Group: c.Group})
+			return nil
+		})
+		if err != nil {
+			r.trouble("comments", err)
+			return &forum.Respondents{} // no labels until the counts can be read
+		}
+		r.commenters = forum.CommentRespondents(all)
+		r.commented = map[[2]string]bool{}
+		for _, c := range all {
+			r.commented[[2]string{c.Activity, c.Participant}] = true
+		}
+	}
+	k := [2]string{cm.Activity, cm.Participant}
+	if !r.commented[k] {
+		r.commented[k] = true
+		if r.commenters[cm.Activity] == nil {
+			r.commenters[cm.Activity] = &forum.Respondents{}
+		}
+		r.commenters[cm.Activity].Add(cm.Group)
+	}
+	return r.commenters[cm.Activity]
+}
+
+// patchCommentLocked puts a comment into the cached participant snapshot as participants
+// now see it (or takes it out).
+func (r *room) patchCommentLocked(a *forum.Activity, cm *forum.Comment) {
 	for i := range r.st.snap.Activities {
 		av := &r.st.snap.Activities[i]
 		if av.ID != cm.Activity || av.Tally == nil {
 			continue
 		}
-		res := *av.Tally
-		list := make([]forum.Comment, 0, len(res.Comments)+1)
-		for _, x := range res.Comments {
-			if x.ID != cm.ID {
-				list = append(list, x)
-			}
-		}
-		if !cm.Hidden {
-			list = append(list, cm.Public())
-		}
-		forum.SortComments(list)
-		res.Comments = list
-		res.N = int64(len(list))
+		res := forum.CommentResultsFor(forum.ForParticipant, r.st.sess, a,
+			forum.UpsertComment(forum.ForParticipant, r.st.sess, a, av.Tally.Comments, *cm, nil, ""), "")
 		av.Tally = &res
 		r.st.snapDirty = true
 	}
@@ -692,24 +713,21 @@ func (r *room) flushTallies(now time.Time, nf, np int) {
 		if tr.facDirty && tr.fac.allow(now) {
 			tr.facDirty = false
 			tr.fac.record(now)
-			msg := tallyMsg{Type: "tally", Activity: id, Version: tr.at, Results: forum.ResultsFromTally(a, tr.tally, "")}
-			for _, g := range r.vis {
-				msg.Groups = append(msg.Groups, forum.GroupResults{Group: g,
-					Results: forum.ResultsFromTally(a, forum.GroupTally(tr.tally, g), "")})
-			}
+			total, per, _ := forum.TallyFor(forum.ForFacilitator, sess, a, tr.tally)
+			msg := tallyMsg{Type: "tally", Activity: id, Version: tr.at, Results: total, Groups: per}
 			f := h.frameOf(msg, true)
 			r.mu.Lock()
 			r.broadcastLocked(r.facs, f)
 			r.mu.Unlock()
 			h.met.broadcasts.WithLabelValues("tally_facilitator").Inc()
 		}
-		if tr.partDirty && (a.Results != forum.ResultsShown || a.Section != sess.CurrentSection) {
+		res, _, seen := forum.TallyFor(forum.ForParticipant, sess, a, tr.tally)
+		if !seen {
 			tr.partDirty = false
 		}
 		if tr.partDirty && tr.part.allow(now) {
 			tr.partDirty = false
 			tr.part.record(now)
-			res := forum.ResultsFromTally(a, tr.tally, "")
 			var f *frame
 			if np > 0 {
 				f = h.frameOf(tallyMsg{Type: "tally", Activity: id, Version: tr.at, Results: res}, true)
@@ -743,6 +761,7 @@ func (r *room) epochChanged(epoch string) {
 	r.mu.Unlock()
 	r.tracks = map[string]*track{}
 	r.polledV = 0
+	r.commenters, r.commented = nil, nil
 	r.checkState(true)
 }
 
@@ -789,22 +808,16 @@ func (r *room) presenceTick() {
 			r.mu.Unlock()
 		}
 	}
-	if len(r.st.sess.Groups) > 0 && now.Sub(r.visRead) >= 5*time.Second {
-		r.visRead = now
-		if _, counts, err := h.svc.ParticipantCounts(ctx, r.id); err == nil {
-			r.vis = forum.VisibleGroups(r.st.sess, counts)
-		}
-	}
 }
 
-// readPresence reads the connected counts of every instance, with groups under the
-// anonymity threshold merged (forum.VisibleGroups).
+// readPresence reads the connected counts of every instance, with groups shown only as the
+// anonymity rule allows (forum.VisibleGroups).
 func (r *room) readPresence(ctx context.Context) (*presenceBody, error) {
 	total, groups, err := r.hub.eng.Presence(ctx, r.id)
 	if err != nil {
 		return nil, err
 	}
-	return &presenceBody{Count: total, Groups: forum.GroupCounts(forum.VisibleGroups(r.st.sess, groups))}, nil
+	return &presenceBody{Count: total, Groups: forum.GroupCounts(forum.VisibleGroups(r.st.sess, total, groups))}, nil
 }
 
 func samePresence(a, b *presenceBody) bool {

@@ -143,6 +143,7 @@ func RunService(t *testing.T, newEngine func(t *testing.T) forum.Engine) {
 		{"VoteIdempotency", testSvcVoteIdempotency},
 		{"Results", testSvcResults},
 		{"GroupAnonymity", testSvcGroupAnonymity},
+		{"Audience", testSvcAudience},
 		{"Comments", testSvcComments},
 		{"Commands", testSvcCommands},
 		{"SweepExpired", testSvcSweepExpired},
@@ -498,57 +499,108 @@ func testSvcGroupAnonymity(t *testing.T, h *Harness) {
 	ctx := t.Context()
 	values := map[string]int{"leder": 5, "medarb": 3, "politiker": 1}
 	tests := []struct {
-		name  string
-		sizes map[string]int
-		want  map[string]int64 // visible group → members
+		name     string
+		answered map[string]int   // members who answer the statement, per group
+		silent   map[string]int   // members who join and answer nothing
+		want     map[string]int64 // group shown for the statement → its respondents
+		members  map[string]int64 // group shown in the participant counts → members
 	}{
-		{"5 and 4: the 4 never alone, too few to merge", map[string]int{"leder": 5, "medarb": 4}, map[string]int64{"leder": 5}},
-		{"5, 4 and 1: the small ones merged", map[string]int{"leder": 5, "medarb": 4, "politiker": 1}, map[string]int64{"leder": 5, forum.OtherGroup: 5}},
-		{"4 and 4: only the merged group", map[string]int{"leder": 4, "medarb": 4}, map[string]int64{forum.OtherGroup: 8}},
-		{"5 and 5: both", map[string]int{"leder": 5, "medarb": 5}, map[string]int64{"leder": 5, "medarb": 5}},
-		{"4 alone: nothing", map[string]int{"leder": 4}, map[string]int64{}},
+		{"5 and 4: the 4 never alone, nor by subtraction", map[string]int{"leder": 5, "medarb": 4}, nil,
+			map[string]int64{}, map[string]int64{}},
+		{"5, 4 and 1: the small ones merged", map[string]int{"leder": 5, "medarb": 4, "politiker": 1}, nil,
+			map[string]int64{"leder": 5, forum.OtherGroup: 5}, map[string]int64{"leder": 5, forum.OtherGroup: 5}},
+		{"4 and 4: only the merged group", map[string]int{"leder": 4, "medarb": 4}, nil,
+			map[string]int64{forum.OtherGroup: 8}, map[string]int64{forum.OtherGroup: 8}},
+		{"5 and 5: both", map[string]int{"leder": 5, "medarb": 5}, nil,
+			map[string]int64{"leder": 5, "medarb": 5}, map[string]int64{"leder": 5, "medarb": 5}},
+		{"4 alone: nothing", map[string]int{"leder": 4}, nil, map[string]int64{}, map[string]int64{}},
+		{"6 members, 4 answered: not shown", map[string]int{"leder": 4, "medarb": 5}, map[string]int{"leder": 2},
+			map[string]int64{}, map[string]int64{"leder": 6, "medarb": 5}},
+		{"6 members, 5 answered: shown", map[string]int{"leder": 5, "medarb": 5}, map[string]int{"leder": 1},
+			map[string]int64{"leder": 5, "medarb": 5}, map[string]int64{"leder": 6, "medarb": 5}},
+		{"a silent joiner adds nothing", map[string]int{"leder": 5, "medarb": 4}, map[string]int{"medarb": 1},
+			map[string]int64{}, map[string]int64{"leder": 5, "medarb": 5}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s, scale, _, _, _, _ := votingSession(t, h)
 			st := h.firstSection().Statements[0].ID
-			total := 0
-			for _, g := range sortedKeys(tc.sizes) {
-				for range tc.sizes[g] {
+			total, joined := 0, 0
+			for _, g := range sortedKeys(tc.answered) {
+				for range tc.answered[g] {
 					p := h.Join(t, s, "", g)
 					_, err := h.Svc.Vote(ctx, s.ID, p, forum.VoteIn{ClientID: "m1", Activity: scale, Statement: st, Value: json.RawMessage(fmt.Sprint(values[g]))})
 					noErr(t, "Vote", err)
 					total++
+					joined++
+				}
+			}
+			for _, g := range sortedKeys(tc.silent) {
+				for range tc.silent[g] {
+					h.Join(t, s, "", g)
+					joined++
 				}
 			}
 			view, err := h.Svc.View(ctx, h.Owner, s.ID)
 			noErr(t, "View", err)
-			if !sameJSON(view.Participants.Groups, tc.want) || view.Participants.Count != int64(total) {
-				t.Errorf("participants = %d %v, want %d %v", view.Participants.Count, view.Participants.Groups, total, tc.want)
+			if !sameJSON(view.Participants.Groups, tc.members) || view.Participants.Count != int64(joined) {
+				t.Errorf("participants = %d %v, want %d %v", view.Participants.Count, view.Participants.Groups, joined, tc.members)
 			}
-			for _, a := range view.Activities {
-				if a.ID != scale {
-					continue
+			// The same rule for the facilitator's view and the presenter.
+			fromView := func() (forum.Results, []forum.GroupResults) {
+				for _, av := range view.Activities {
+					if av.ID == scale {
+						return *av.Tally, av.Groups
+					}
 				}
-				if n := a.Tally.Statements[st].N; n != int64(total) {
+				t.Fatalf("activity %s not in the view", scale)
+				return forum.Results{}, nil
+			}
+			tot, per := fromView()
+			h.Do(t, s.ID, forum.Command{Type: "show_results", Activity: scale})
+			cur, err := h.Svc.SessionByID(ctx, s.ID)
+			noErr(t, "SessionByID", err)
+			a, _ := cur.Activity(scale)
+			_, presented, ok, err := h.Svc.ActivityResults(ctx, forum.ForPresenter, cur, a)
+			noErr(t, "ActivityResults(presenter)", err)
+			if !ok {
+				t.Fatalf("the presenter does not see shown results")
+			}
+			for what, per := range map[string][]forum.GroupResults{"facilitator view": per, "presenter": presented} {
+				if n := tot.Statements[st].N; n != int64(total) {
 					t.Errorf("total n = %d, want %d (groups never change the totals)", n, total)
 				}
 				got := map[string]int64{}
-				for _, gr := range a.Groups {
-					r := gr.Results.Statements[st]
+				var shownSum int64
+				for _, gr := range per {
+					r, ok := gr.Results.Statements[st]
+					if !ok {
+						continue
+					}
 					got[gr.Group.ID] = r.N
+					shownSum += r.N
 					// The group's counts are its members' votes.
 					want := map[string]int64{}
 					for _, id := range gr.Group.Groups {
-						want[fmt.Sprint(values[id])] += int64(tc.sizes[id])
+						want[fmt.Sprint(values[id])] += int64(tc.answered[id])
 					}
 					if !sameJSON(Counts(r.Counts), want) {
-						t.Errorf("group %s counts = %v, want %v", gr.Group.ID, r.Counts, want)
+						t.Errorf("%s: group %s counts = %v, want %v", what, gr.Group.ID, r.Counts, want)
 					}
 				}
 				if !sameJSON(got, tc.want) {
-					t.Errorf("groups with results = %v, want %v", got, tc.want)
+					t.Errorf("%s: groups with results = %v, want %v", what, got, tc.want)
 				}
+				// Nothing derivable: what the shown groups leave of the total is either
+				// nothing, or at least the threshold of people.
+				if rest := int64(total) - shownSum; len(got) > 0 && rest > 0 && rest < int64(cur.AnonymityThreshold) {
+					t.Errorf("%s: total %d minus the shown groups leaves %d people", what, total, rest)
+				}
+			}
+			_, mine, ok, err := h.Svc.ActivityResults(ctx, forum.ForParticipant, cur, a)
+			noErr(t, "ActivityResults(participant)", err)
+			if !ok || mine != nil {
+				t.Errorf("a participant gets results per group: %v (ok %v)", mine, ok)
 			}
 		})
 	}
