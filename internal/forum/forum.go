@@ -118,6 +118,10 @@ type Session struct {
 	// Commands are the ids of the latest facilitator commands, so that a resent one is
 	// recognised (see Command.ID).
 	Commands []string `json:"commands,omitempty"`
+	// Stage is what the presenter screen shows, when the facilitator put something up.
+	Stage *Stage `json:"stage,omitempty"`
+	// Timer is the running countdown, if any.
+	Timer *Timer `json:"timer,omitempty"`
 	// SharedWith are the emails of other facilitators who may see and run the session.
 	SharedWith []string `json:"shared_with,omitempty"`
 	// ActivitySeq numbers the ids of added activities, so that an id is never used twice in

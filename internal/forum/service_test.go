@@ -9,18 +9,23 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"pejl/internal/forum"
 	"pejl/internal/memstore"
 )
 
-func newService(t *testing.T) *forum.Service {
+func newService(t *testing.T, now ...func() time.Time) *forum.Service {
 	t.Helper()
 	st, err := memstore.Open(t.TempDir(), memstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := forum.NewService(st, forum.Config{PublicURL: "http://pejl.test", PasswordCost: 4})
+	cfg := forum.Config{PublicURL: "http://pejl.test", PasswordCost: 4}
+	if len(now) > 0 {
+		cfg.Now = now[0]
+	}
+	svc := forum.NewService(st, cfg)
 	t.Cleanup(func() { svc.Close(); _ = st.Close() })
 	return svc
 }
@@ -34,9 +39,9 @@ func mustUser(t *testing.T, svc *forum.Service, admin *forum.User, email, role s
 	return u
 }
 
-func bootstrap(t *testing.T) (*forum.Service, *forum.User) {
+func bootstrap(t *testing.T, now ...func() time.Time) (*forum.Service, *forum.User) {
 	t.Helper()
-	svc := newService(t)
+	svc := newService(t, now...)
 	ctx := context.Background()
 	if err := svc.EnsureAdmin(ctx, "admin@pejl.test", "a-long-password"); err != nil {
 		t.Fatal(err)

@@ -298,8 +298,18 @@ func (s *Service) SweepExpired(ctx context.Context) (int, error) {
 // update applies fn to the session under compare-and-swap, retrying on conflict, then
 // publishes the new state.
 func (s *Service) update(ctx context.Context, actor *User, id string, fn func(*Session) error) (*Session, int64, error) {
+	return s.updateLoaded(ctx, id, func() (*Session, error) { return s.Session(ctx, actor, id) }, fn)
+}
+
+// updateSession is update without an actor, for the service's own changes (a timer that
+// runs out).
+func (s *Service) updateSession(ctx context.Context, id string, fn func(*Session) error) (*Session, int64, error) {
+	return s.updateLoaded(ctx, id, func() (*Session, error) { return s.SessionByID(ctx, id) }, fn)
+}
+
+func (s *Service) updateLoaded(ctx context.Context, id string, load func() (*Session, error), fn func(*Session) error) (*Session, int64, error) {
 	for range 20 {
-		sess, err := s.Session(ctx, actor, id)
+		sess, err := load()
 		if err != nil {
 			return nil, 0, err
 		}
@@ -387,11 +397,17 @@ type Command struct {
 	// ID is the facilitator's message id: a command whose id the session has seen already
 	// changes nothing (the first one stands), whichever socket or instance it comes through.
 	ID       string `json:"id,omitempty"`
-	Type     string `json:"type"` // goto, open, close, show_results, hide_results, moderate, end
+	Type     string `json:"type"` // goto, open, close, show_results, hide_results, moderate, present, timer, end
 	Section  string `json:"section,omitempty"`
 	Activity string `json:"activity,omitempty"`
 	Comment  string `json:"comment,omitempty"`
 	Action   string `json:"action,omitempty"` // hide, show, star, unstar
+	// present: the stage kind and the page of a long list
+	Stage string `json:"stage,omitempty"`
+	Page  int    `json:"page,omitempty"`
+	// timer: the countdown in seconds (0 stops it), and whether zero closes the activity
+	Seconds int  `json:"seconds,omitempty"`
+	Close   bool `json:"close,omitempty"`
 }
 
 // Do carries out a facilitator command and returns the new session version.
@@ -410,7 +426,7 @@ func (s *Service) Do(ctx context.Context, actor *User, sessionID string, cmd Com
 				sess.Commands = sess.Commands[len(sess.Commands)-maxRecentCommands:]
 			}
 		}
-		if sess.State == StateEnded && cmd.Type != "end" && cmd.Type != "show_results" && cmd.Type != "hide_results" {
+		if sess.State == StateEnded && cmd.Type != "end" && cmd.Type != "show_results" && cmd.Type != "hide_results" && cmd.Type != "present" {
 			return Errorf(ESessionEnded, "The session has ended.")
 		}
 		switch cmd.Type {
@@ -427,6 +443,11 @@ func (s *Service) Do(ctx context.Context, actor *User, sessionID string, cmd Com
 			}
 			sess.CurrentSection = cmd.Section
 			sess.State = StateLive
+			sess.Stage = &Stage{Kind: StageSection, Section: cmd.Section}
+		case "present":
+			return s.present(ctx, sess, cmd)
+		case "timer":
+			return s.setTimer(sess, cmd)
 		case "open", "close", "show_results", "hide_results":
 			a, ok := sess.Activity(cmd.Activity)
 			if !ok {
@@ -441,12 +462,21 @@ func (s *Service) Do(ctx context.Context, actor *User, sessionID string, cmd Com
 						sess.CurrentSection = a.Section
 					}
 				}
+				sess.Stage = &Stage{Kind: StageQuestion, Section: a.Section, Activity: a.ID}
 			case "close":
 				a.State = ActivityClosed
 			case "show_results":
 				a.Results = ResultsShown
+				// The comment wall is a stage of its own (present): showing a comments
+				// activity's results does not put it up.
+				if a.Kind != KindComments {
+					sess.Stage = &Stage{Kind: StageResults, Section: a.Section, Activity: a.ID}
+				}
 			case "hide_results":
 				a.Results = ResultsHidden
+				if st := sess.Stage; st != nil && st.Activity == a.ID && (st.Kind == StageResults || st.Kind == StageComments) {
+					sess.Stage = &Stage{Kind: StageSection, Section: a.Section}
+				}
 			}
 		case "end":
 			if sess.State != StateEnded {
@@ -456,6 +486,8 @@ func (s *Service) Do(ctx context.Context, actor *User, sessionID string, cmd Com
 				for i := range sess.Activities {
 					sess.Activities[i].State = ActivityClosed
 				}
+				sess.Stage = &Stage{Kind: StageEnd}
+				sess.Timer = nil
 			}
 		default:
 			return Errorf(EBadMessage, "Unknown command %q.", cmd.Type)

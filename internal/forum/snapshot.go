@@ -13,6 +13,8 @@ type ActivityView struct {
 	Tally *Results `json:"tally,omitempty"`
 	// Groups are results per visible group (facilitator view only).
 	Groups []GroupResults `json:"groups,omitempty"`
+	// Respondents is how many have answered (facilitator view only; see Answered).
+	Respondents *int64 `json:"respondents,omitempty"`
 	// Items name the statements of a rank activity with their text, since they may come
 	// from other sections than the one on screen.
 	Items []charter.Statement `json:"items,omitempty"`
@@ -21,10 +23,11 @@ type ActivityView struct {
 // MarshalJSON writes the activity with its results attached.
 func (v ActivityView) MarshalJSON() ([]byte, error) {
 	return WithActivity(v.Activity, struct {
-		Tally  *Results            `json:"tally,omitempty"`
-		Groups []GroupResults      `json:"groups,omitempty"`
-		Items  []charter.Statement `json:"items,omitempty"`
-	}{v.Tally, v.Groups, v.Items})
+		Tally       *Results            `json:"tally,omitempty"`
+		Groups      []GroupResults      `json:"groups,omitempty"`
+		Respondents *int64              `json:"respondents,omitempty"`
+		Items       []charter.Statement `json:"items,omitempty"`
+	}{v.Tally, v.Groups, v.Respondents, v.Items})
 }
 
 // Snapshot is what a participant (or a presenter) sees of a session.
@@ -37,6 +40,9 @@ type Snapshot struct {
 	CurrentSection *string          `json:"current_section"`
 	Section        *charter.Section `json:"section"`
 	Activities     []ActivityView   `json:"activities"`
+	// Stage is what the presenter screen shows; Timer the running countdown (or null).
+	Stage Stage  `json:"stage"`
+	Timer *Timer `json:"timer"`
 }
 
 // Snapshot builds the participant's view of the session: the current section and its
@@ -44,7 +50,7 @@ type Snapshot struct {
 // only while shown; comments without authors).
 func (s *Service) Snapshot(ctx context.Context, sess *Session) (*Snapshot, error) {
 	snap := &Snapshot{ID: sess.ID, Title: sess.Title, State: sess.State, Language: sess.Language,
-		Groups: sess.Groups, Activities: []ActivityView{}}
+		Groups: sess.Groups, Activities: []ActivityView{}, Stage: sess.CurrentStage(), Timer: sess.Timer}
 	if snap.Groups == nil {
 		snap.Groups = []Group{}
 	}
@@ -171,7 +177,8 @@ func (s *Service) ViewOf(ctx context.Context, sess *Session) (*View, error) {
 		if err != nil {
 			return nil, err
 		}
-		v.Activities = append(v.Activities, ActivityView{Activity: *a, Tally: &r, Groups: per})
+		n := Answered(r)
+		v.Activities = append(v.Activities, ActivityView{Activity: *a, Tally: &r, Groups: per, Respondents: &n})
 	}
 	return v, nil
 }

@@ -25,6 +25,8 @@ const (
 	typeHideResults = "hide_results"
 	typeModerate    = "moderate"
 	typeEnd         = "end"
+	typePresent     = "present"
+	typeTimer       = "timer"
 )
 
 // inMsg is every client message, flat: each type uses some of the fields. Unknown fields
@@ -47,6 +49,12 @@ type inMsg struct {
 	Section string `json:"section"`
 	// moderate
 	Action string `json:"action"`
+	// present
+	Stage string `json:"stage"`
+	Page  int    `json:"page"`
+	// timer
+	Seconds int  `json:"seconds"`
+	Close   bool `json:"close"`
 }
 
 // kind says what a message is allowed to be, once decoded.
@@ -73,6 +81,8 @@ var msgKinds = map[string]kind{
 	typeHideResults: kindFacilitator,
 	typeModerate:    kindFacilitator,
 	typeEnd:         kindFacilitator,
+	typePresent:     kindFacilitator,
+	typeTimer:       kindFacilitator,
 }
 
 // decodeError is a message that cannot be handled; id is the message's id when it could
@@ -157,6 +167,7 @@ type participantWelcome struct {
 	Version     int64           `json:"version"`
 	Session     json.RawMessage `json:"session"`
 	Mine        *forum.Mine     `json:"mine"`
+	Now         int64           `json:"now"`
 }
 
 type facilitatorWelcome struct {
@@ -167,6 +178,7 @@ type facilitatorWelcome struct {
 	Activities []forum.ActivityView `json:"activities"`
 	Presence   *presenceBody        `json:"presence"`
 	Comments   []forum.Comment      `json:"comments"`
+	Now        int64                `json:"now"`
 }
 
 type stateMsg struct {
@@ -178,6 +190,9 @@ type stateMsg struct {
 	Activities []forum.Activity `json:"activities,omitempty"`
 	// participant resync only
 	Mine *forum.Mine `json:"mine,omitempty"`
+	// Now is the server's clock (Unix milliseconds) when the message was made, so that
+	// clients show a timer's deadline alike whatever their own clocks say.
+	Now int64 `json:"now"`
 }
 
 type tallyMsg struct {
@@ -187,6 +202,8 @@ type tallyMsg struct {
 	Results  forum.Results `json:"results"`
 	// facilitator only: results per group that passes the anonymity rule
 	Groups []forum.GroupResults `json:"groups,omitempty"`
+	// facilitator only: how many have answered (see forum.Answered)
+	Respondents *int64 `json:"respondents,omitempty"`
 }
 
 // commentBody is a comment as a socket client sees it. For participants the author is
@@ -271,5 +288,8 @@ func publicComment(c *forum.Comment, mine, upvoted bool) any {
 	b.Mine, b.Upvoted = mine, upvoted
 	return b
 }
+
+// serverNow is the server's clock for a message's "now", in Unix milliseconds.
+func serverNow() int64 { return time.Now().UnixMilli() }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -214,6 +214,7 @@ func (r *room) run() {
 			r.checkState(false)
 		case <-presT.C:
 			r.presenceTick()
+			r.timerTick()
 		}
 		if r.missed.Swap(false) {
 			h.log.Warn("live: events dropped; reloading the session", "session", r.id)
@@ -317,9 +318,10 @@ func (r *room) reload(ctx context.Context, force bool) error {
 	first := oldSess == nil
 	var partF, facF *frame
 	if !first {
-		partF = h.frameOf(stateMsg{Type: "state", Epoch: epoch, Version: label, Session: snapJSON}, true)
+		now := serverNow()
+		partF = h.frameOf(stateMsg{Type: "state", Epoch: epoch, Version: label, Session: snapJSON, Now: now}, true)
 		facF = h.frameOf(stateMsg{Type: "state", Epoch: epoch, Version: label, Session: snapJSON,
-			Activities: sess.Activities}, true)
+			Activities: sess.Activities, Now: now}, true)
 	}
 	r.mu.Lock()
 	r.st = st
@@ -429,7 +431,7 @@ func (r *room) addParticipant(c *conn, token string, mine *forum.Mine) error {
 		return errRoomGone
 	}
 	f := r.hub.frameOf(participantWelcome{Type: "welcome", Participant: token, Epoch: r.st.epoch,
-		Version: r.st.version, Session: r.snapJSONLocked(), Mine: mine}, false)
+		Version: r.st.version, Session: r.snapJSONLocked(), Mine: mine, Now: serverNow()}, false)
 	if f == nil {
 		return forum.Errorf(forum.EInternal, "cannot encode the welcome")
 	}
@@ -481,7 +483,7 @@ func (r *room) welcomeFacilitator(c *conn) error {
 		return errRoomGone
 	}
 	f := h.frameOf(facilitatorWelcome{Type: "welcome", Epoch: r.st.epoch, Version: r.st.version,
-		Session: r.snapJSONLocked(), Activities: view.Activities, Presence: pres, Comments: comments}, false)
+		Session: r.snapJSONLocked(), Activities: view.Activities, Presence: pres, Comments: comments, Now: serverNow()}, false)
 	if f == nil {
 		return forum.Errorf(forum.EInternal, "cannot encode the welcome")
 	}
@@ -502,7 +504,7 @@ func (r *room) leave(c *conn) {
 func (r *room) sendState(c *conn, mine *forum.Mine) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	msg := stateMsg{Type: "state", Epoch: r.st.epoch, Version: r.st.version, Session: r.snapJSONLocked(), Mine: mine}
+	msg := stateMsg{Type: "state", Epoch: r.st.epoch, Version: r.st.version, Session: r.snapJSONLocked(), Mine: mine, Now: serverNow()}
 	if c.facilitator {
 		msg.Activities = r.st.sess.Activities
 	}
@@ -513,6 +515,20 @@ func (r *room) pokeState() {
 	select {
 	case r.poke <- struct{}{}:
 	default:
+	}
+}
+
+// timerTick closes the activity of a countdown that ran out (any instance may; the first
+// one does it).
+func (r *room) timerTick() {
+	sess := r.session()
+	if sess == nil || !r.hub.svc.TimerDue(sess) {
+		return
+	}
+	ctx, cancel := r.opCtx()
+	defer cancel()
+	if err := r.hub.svc.ExpireTimer(ctx, r.id); err != nil {
+		r.hub.log.Warn("live: cannot close an activity whose timer ran out", "session", r.id, "err", err)
 	}
 }
 
@@ -714,7 +730,8 @@ func (r *room) flushTallies(now time.Time, nf, np int) {
 			tr.facDirty = false
 			tr.fac.record(now)
 			total, per, _ := forum.TallyFor(forum.ForFacilitator, sess, a, tr.tally)
-			msg := tallyMsg{Type: "tally", Activity: id, Version: tr.at, Results: total, Groups: per}
+			n := forum.Answered(total)
+			msg := tallyMsg{Type: "tally", Activity: id, Version: tr.at, Results: total, Groups: per, Respondents: &n}
 			f := h.frameOf(msg, true)
 			r.mu.Lock()
 			r.broadcastLocked(r.facs, f)
