@@ -174,7 +174,9 @@ export async function cspViolations(page) {
 export async function setLang(page, lang) {
   const cur = await page.evaluate(() => document.documentElement.lang);
   if (cur === lang) return;
-  await page.locator('button.lang').first().click();
+  // The presenter screen has no language button: L switches it.
+  if (await page.locator('button.lang').count()) await page.locator('button.lang').first().click();
+  else await page.keyboard.press('l');
   await until(async () => (await page.evaluate(() => document.documentElement.lang)) === lang, { message: `lang=${lang}` });
 }
 

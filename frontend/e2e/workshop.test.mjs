@@ -273,13 +273,13 @@ test('a whole workshop', { timeout: 600_000 }, async (t) => {
 
   await step('results stay hidden until shown (keyboard: R); presenter shows the counts', async () => {
     assert.equal(await S.p1.getByText('Gennemsnit').count(), 0, 'phones see no results before "Vis resultater"');
-    assert.equal(await S.pres.locator('table.heat').count(), 0, 'presenter shows no results before "Vis resultater"');
+    assert.equal(await S.pres.locator('[data-stage="results"]').count(), 0, 'presenter shows no results before "Vis resultater"');
     await S.host.keyboard.press('r');
     await until(async () => (await S.host.getByRole('button', { name: 'Skjul resultater' }).count()) === 2, { message: 'results shown' });
     await S.p1.getByRole('group', { name: 'Respekt', exact: true }).getByText('Gennemsnit').waitFor();
-    const row = S.pres.locator('table.heat tr', { hasText: 'Respekt' });
-    await waitText(row, /Respekt 0 1 0 2 0 3,3/);
-    await waitText(S.pres.locator('.dists li', { hasText: 'Respekt' }), /3 svar/);
+    // The presenter shows the scale's results alone (showing comments does not open the wall).
+    const row = S.pres.locator('[data-stage="results"] li.row', { hasText: 'Respekt' });
+    await waitText(row, /^Respekt 1 2 3,3/);
   });
 
   await step('the facilitator hides one comment and stars another; a phone upvotes', async () => {
@@ -289,7 +289,10 @@ test('a whole workshop', { timeout: 600_000 }, async (t) => {
     await until(async () => (await S.pres.getByText('Kollega X er problemet').count()) === 0, { message: 'hidden comment not on the presenter' });
 
     await S.host.locator('li.comment', { hasText: 'Vi skal tale' }).getByRole('button', { name: /^Fremhæv\b/ }).click();
-    await S.pres.locator('.comments li.starred', { hasText: 'Vi skal tale mere sammen' }).waitFor();
+    // A clicker step (→) on the presenter puts the comment wall up after the scale's results.
+    await S.pres.keyboard.press('ArrowRight');
+    await S.pres.locator('.wall li.starred', { hasText: 'Vi skal tale mere sammen' }).waitFor();
+    assert.equal(await S.pres.getByText('Kollega X er problemet').count(), 0, 'hidden comment not on the wall');
 
     const c = S.p3.locator('li.comment', { hasText: 'Vi skal tale mere sammen' });
     await c.getByRole('button', { name: 'Enig (+1)' }).click();
@@ -402,10 +405,17 @@ test('a whole workshop', { timeout: 600_000 }, async (t) => {
     await waitText(words.getByRole('status'), /Gemt/);
 
     for (const card of [rankCard, choiceCard, wordsCard]) await card.getByRole('button', { name: 'Vis resultater' }).click();
-    const top = S.pres.locator('.panel', { hasText: 'Top 10' });
-    await waitText(top.locator('li').first(), /Respekt\s*\d+ p/);
-    await waitText(S.pres.locator('.panel', { hasText: 'Hvor skal vi starte?' }), /Tillid\s*1/);
-    await S.pres.locator('.cloud li', { hasText: 'tillid' }).or(S.pres.locator('.cloud li', { hasText: 'Tillid' })).first().waitFor();
+    // The last shown (words) is on the presenter; ← steps back to the choice and the ranking.
+    await S.pres.locator('[data-stage="results"] .cloud li', { hasText: 'tillid' }).waitFor();
+    await S.pres.keyboard.press('ArrowLeft');
+    await S.pres.locator('[data-stage="question"]').waitFor();
+    await S.pres.keyboard.press('ArrowLeft');
+    await waitText(S.pres.locator('[data-stage="results"] li.row', { hasText: 'Tillid' }), /Tillid\s*1/);
+    await S.pres.keyboard.press('ArrowLeft');
+    await S.pres.locator('[data-stage="question"] h1', { hasText: 'Hvor skal vi starte?' }).waitFor();
+    await S.pres.keyboard.press('ArrowLeft');
+    await waitText(S.pres.locator('[data-stage="results"] h1'), /Top 10/);
+    await waitText(S.pres.locator('[data-stage="results"] li.row').first(), /Respekt\s*\d+ point/);
     await checkAudit(S.p1, 'rank, choice and words on a phone');
     await shoot(S.p1, 'participant-activities');
     await checkAudit(S.pres, 'presenter with rank, choice and words');

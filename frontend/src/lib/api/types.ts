@@ -92,6 +92,8 @@ export interface Activity {
   results: 'shown' | 'hidden';
   tally?: Results;
   groups?: GroupResults[];
+  /** How many have answered (facilitator views only). */
+  respondents?: number;
   [k: string]: unknown;
 }
 

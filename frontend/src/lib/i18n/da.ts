@@ -259,6 +259,23 @@ export const da = {
   'present.login': 'Storskærmen kræver, at du er logget ind som facilitator.',
   'present.loginLink': 'Log ind',
   'present.value': 'Værdi',
+  'present.vote': 'Stem på din telefon',
+  'present.answered.one': '{n} af {total} har svaret',
+  'present.answered.other': '{n} af {total} har svaret',
+  'present.notOpen': 'Afstemningen er ikke åbnet endnu',
+  'present.closed': 'Afstemningen er lukket',
+  'present.page': 'Side {n} af {total}',
+  'present.discuss': 'Drøft ved bordene',
+  'present.timeLeft': 'Tid tilbage',
+  'present.noComments': 'Ingen kommentarer endnu.',
+  'present.participants.one': '{n} deltager',
+  'present.participants.other': '{n} deltagere',
+  'present.agree.one': '{n} er enig',
+  'present.agree.other': '{n} er enige',
+  'present.points': '{n} point',
+  'present.preview': 'Det viser storskærmen nu',
+  'present.statements.one': 'Vurder {n} udsagn på din telefon',
+  'present.statements.other': 'Vurder {n} udsagn på din telefon',
 } as const;
 
 export type Key = keyof typeof da;

@@ -18,6 +18,16 @@ export function t(key: Key, params?: Record<string, string | number>): string {
   return s.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
 }
 
+/**
+ * A counted phrase: `base.one`, `base.other` (…) chosen by Intl.PluralRules for n in the
+ * current language, with {n} filled in.
+ */
+export function tn(base: string, n: number, params: Record<string, string | number> = {}): string {
+  const rule = new Intl.PluralRules(locale.lang === 'da' ? 'da-DK' : 'en-GB').select(n);
+  const key = (`${base}.${rule}` in da ? `${base}.${rule}` : `${base}.other`) as Key;
+  return t(key, { n, ...params });
+}
+
 export function isLang(x: unknown): x is Lang {
   return x === 'da' || x === 'en';
 }

@@ -5,6 +5,7 @@ import { api, type Activity, type Comment, type FacilitatorView, type GroupResul
 import { LiveClient, bindWake, socketURL, type StatusInfo, type ServerMessage, type WSConstructor } from '../live/client';
 import type { OutboxItem } from '../live/outbox';
 import { errorText } from '../i18n/index.svelte';
+import type { Stage, Timer } from '../stage';
 
 export class FacilitatorStore {
   view = $state<FacilitatorView | null>(null);
@@ -14,6 +15,10 @@ export class FacilitatorStore {
   /** Results per group (only groups at or above the anonymity threshold), by activity. */
   groupTallies = $state<Record<string, GroupResults[]>>({});
   comments = $state<Record<string, Comment>>({});
+  /** How many have answered each activity, as the server counts them. */
+  respondents = $state<Record<string, number>>({});
+  /** The server's clock minus this one's, in ms (from the `now` of welcome and state). */
+  clockOffset = $state(0);
   presence = $state<Presence>({ count: 0, groups: {} });
   conn = $state<StatusInfo>({ status: 'idle', attempt: 0 });
   epochChanged = $state(false);
@@ -39,7 +44,10 @@ export class FacilitatorStore {
       const v = await api.get<FacilitatorView>(`/api/v1/sessions/${encodeURIComponent(this.id)}`);
       this.view = v;
       if (!this.activities.length) this.activities = v.activities ?? [];
-      for (const a of v.activities ?? []) if (a.tally) this.setTally(a.id, a.tally, a.groups);
+      for (const a of v.activities ?? []) {
+        if (a.tally) this.setTally(a.id, a.tally, a.groups);
+        if (typeof a.respondents === 'number') this.respondents[a.id] = a.respondents;
+      }
       if (v.participants) this.presence = v.participants;
       return true;
     } catch (e) {
@@ -97,6 +105,19 @@ export class FacilitatorStore {
     return this.snapshot?.state ?? this.view?.session.state ?? 'lobby';
   }
 
+  /** What the presenter screen shows now. */
+  get stage(): Stage {
+    const st = this.snapshot?.stage as Stage | undefined;
+    if (st?.kind) return st;
+    if (this.state === 'ended') return { kind: 'end' };
+    const cur = this.currentSection;
+    return cur ? { kind: 'section', section: cur } : { kind: 'lobby' };
+  }
+
+  get timer(): Timer | null {
+    return (this.snapshot?.timer as Timer | null | undefined) ?? null;
+  }
+
   tallyOf(a: Activity): Results | undefined {
     return this.tallies[a.id] ?? a.tally;
   }
@@ -126,11 +147,13 @@ export class FacilitatorStore {
     if (!Array.isArray(list)) return;
     this.activities = list.map((a) => {
       if (a.tally) this.setTally(a.id, a.tally, a.groups);
+      if (typeof a.respondents === 'number') this.respondents[a.id] = a.respondents;
       return a;
     });
   }
 
   private onMessage(m: ServerMessage): void {
+    if ((m.type === 'welcome' || m.type === 'state') && typeof m.now === 'number') this.clockOffset = m.now - Date.now();
     switch (m.type) {
       case 'welcome': {
         this.snapshot = (m.session as Snapshot) ?? null;
@@ -169,6 +192,7 @@ export class FacilitatorStore {
         break;
       case 'tally':
         this.setTally(String(m.activity), m.results as Results, (m.groups as GroupResults[] | undefined) ?? []);
+        if (typeof m.respondents === 'number') this.respondents[String(m.activity)] = m.respondents;
         break;
       case 'presence':
         this.presence = { count: Number(m.count ?? 0), groups: (m.groups as Record<string, number>) ?? {} };

@@ -1,0 +1,300 @@
+// The presenter screen as a stage, in real Chromium against the real server: every stage
+// (lobby, section, question, results of each kind, comment wall, end) at 1280×720 and
+// 1920×1080, at the sizes a workshop reaches (5 statements, 8 options, a top 10 of 37
+// statements, 60 words, 6 comments). Asserts the page does not scroll, every item of the
+// stage (over its pages) is inside the viewport, result text is at least 24 px at 720p;
+// the live response counter; timers agreeing across browsers whose clocks are 30 s apart;
+// a timer closing its activity; the clicker keys; axe in both languages.
+//
+// Run: npm run test:e2e (needs ../bin/pejl, or PEJL_BIN=path).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, launchBrowser, newContext, audit, until, textOf, waitText, screenshotDir } from './lib.mjs';
+
+let server;
+let browser;
+let fac; // the facilitator's browser context (logged in)
+let driver; // a page of it that sends facilitator commands over its own socket
+const S = {};
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  fac = await newContext(browser, server.base, { viewport: { width: 1280, height: 720 }, name: 'fac' });
+  fac.setDefaultTimeout(15_000);
+  const r = await fac.request.post(`${server.base}/api/v1/auth/login`, { data: { email: server.email, password: server.password }, headers: { Origin: server.base } });
+  assert.equal(r.status(), 200, 'login');
+});
+
+after(async () => {
+  await fac?.close().catch(() => {});
+  await browser?.close().catch(() => {});
+  await server?.stop();
+});
+
+async function post(path, data) {
+  const r = await fac.request.post(`${server.base}${path}`, { data, headers: { Origin: server.base } });
+  assert.ok(r.ok(), `POST ${path}: ${r.status()} ${await r.text()}`);
+  return r.json();
+}
+
+async function view() {
+  const r = await fac.request.get(`${server.base}/api/v1/sessions/${S.id}`);
+  return r.json();
+}
+
+/** A facilitator command over the driver page's socket, answered by its ack. */
+async function cmd(type, fields = {}) {
+  const res = await driver.evaluate(([type, fields]) => window.__cmd(type, fields), [type, fields]);
+  assert.equal(res.type, 'ack', `${type} ${JSON.stringify(fields)}: ${JSON.stringify(res)}`);
+}
+
+/** n participants join on sockets of one page, each sending its messages; resolves when all are acked. */
+async function participants(page, list) {
+  return page.evaluate(
+    ([code, list]) =>
+      Promise.all(
+        list.map(
+          (msgs, i) =>
+            new Promise((ok, fail) => {
+              const ws = new WebSocket(`${location.origin.replace(/^http/, 'ws')}/api/v1/join/${code}/live`);
+              (window.__socks ??= []).push(ws);
+              let pending = msgs.length;
+              ws.onopen = () => ws.send(JSON.stringify({ type: 'hello' }));
+              ws.onmessage = (e) => {
+                const m = JSON.parse(e.data);
+                if (m.type === 'welcome') {
+                  msgs.forEach((msg, j) => ws.send(JSON.stringify({ ...msg, id: `p${i}-${j}-${Math.random()}` })));
+                  if (!pending) ok();
+                } else if (m.type === 'ack' && --pending === 0) ok();
+                else if (m.type === 'error') fail(new Error(JSON.stringify(m)));
+              };
+              setTimeout(() => fail(new Error('participant timed out')), 15000);
+            }),
+        ),
+      ),
+    [S.code, list],
+  );
+}
+
+const WORDS = Array.from({ length: 60 }, (_, i) =>
+  ['tillid', 'nærvær', 'dialog', 'retning', 'mod', 'ansvar', 'respekt', 'åbenhed', 'samarbejde', 'udvikling', 'arbejdsglæde', 'tydelighed'][i % 12] + (i >= 12 ? `-${i}` : ''),
+);
+const OPTIONS = ['Dialog på tværs', 'Tillid og delegering', 'Feedback hver uge', 'Tydelige mål', 'Mere tid til faglighed', 'Trivsel i teamet', 'Arbejdsglæde', 'Borgeren i centrum'];
+const COMMENTS = [
+  'Vi skal tale mere sammen på tværs af afdelingerne – ikke kun når noget er gået galt.',
+  'Mere åbenhed om budgettet, tak. Det er svært at prioritere, når man ikke kender rammerne.',
+  'Godt at vi gør det her!',
+  'Ledelsesgrundlaget skal bruges i MUS-samtalerne, ellers bliver det ved papiret. Lad os aftale hvordan, og følge op efter et halvt år.',
+  'Tillid er noget man viser, ikke noget man siger.',
+  'Kan vi få et fast forum for ledere på tværs af områderne, fx hver anden måned?',
+];
+
+test('the presenter is a stage fitted to the screen', async (t) => {
+  const s = await post('/api/v1/sessions', { title: 'Lederforum – Allerød Rådhus, efterår', charter_id: 'allerod-ledelsesgrundlag' });
+  S.id = s.id;
+  S.code = s.code;
+  const v0 = await view();
+  const all = v0.charter.sections.flatMap((x) => x.statements);
+  assert.equal(all.length, 37, 'the built-in charter has 37 statements');
+  // The scale over the five longest statements: the hardest five to fit.
+  const longest = [...all].sort((a, b) => b.text.length - a.text.length).slice(0, 5).map((x) => x.id);
+  S.scale = (await post(`/api/v1/sessions/${S.id}/activities`, { kind: 'scale', section: 's2', statements: longest })).id;
+  S.choice = (await post(`/api/v1/sessions/${S.id}/activities`, { kind: 'choice', section: 's2', prompt: 'Hvor skal vi starte?', options: OPTIONS.map((label) => ({ label })) })).id;
+  S.rank = (await post(`/api/v1/sessions/${S.id}/activities`, { kind: 'rank', section: 's2', prompt: 'Hvad er vigtigst for os?', scope: 'charter', k: 10 })).id;
+  S.words = (await post(`/api/v1/sessions/${S.id}/activities`, { kind: 'words', section: 's2', prompt: 'Hvilke ord beskriver vores ledelse i dag?' })).id;
+  S.comments = 's2-comments';
+
+  driver = await fac.newPage();
+  await driver.goto(`${server.base}/`);
+  await driver.evaluate((id) => {
+    return new Promise((ok) => {
+      const ws = new WebSocket(`${location.origin.replace(/^http/, 'ws')}/api/v1/sessions/${id}/live`);
+      const waiting = {};
+      let n = 0;
+      ws.onopen = () => ws.send(JSON.stringify({ type: 'hello' }));
+      ws.onmessage = (e) => {
+        const m = JSON.parse(e.data);
+        if (m.type === 'welcome') ok();
+        if ((m.type === 'ack' || m.type === 'error') && waiting[m.id]) waiting[m.id](m);
+      };
+      window.__cmd = (type, fields) =>
+        new Promise((res) => {
+          const cid = `d${++n}`;
+          waiting[cid] = res;
+          ws.send(JSON.stringify({ type, id: cid, ...fields }));
+        });
+    });
+  }, S.id);
+
+  // The presenter at 1280×720, in the lobby.
+  const pres = await fac.newPage();
+  await pres.setViewportSize({ width: 1280, height: 720 });
+  await pres.goto(`${server.base}/present/${S.id}`);
+  await pres.locator('[data-stage="lobby"] .code').waitFor();
+  assert.equal(await pres.locator('button.lang').count(), 0, 'no language button on the projector');
+
+  await cmd('goto', { section: 's2' });
+  for (const a of [S.scale, S.choice, S.rank, S.words, S.comments]) await cmd('open', { activity: a });
+
+  // 20 participants answer; a few more for the counter later.
+  const crowd = await fac.newPage();
+  await crowd.goto(`${server.base}/`);
+  const ids = all.map((x) => x.id);
+  await participants(
+    crowd,
+    Array.from({ length: 20 }, (_, i) => [
+      ...longest.map((st, j) => ({ type: 'vote', activity: S.scale, statement: st, value: 1 + ((i + j) % 5) })),
+      { type: 'vote', activity: S.choice, value: [`o${1 + (i % 8)}`] },
+      { type: 'vote', activity: S.rank, value: Array.from({ length: 10 }, (_, j) => ids[(i * 3 + j * 7) % 37]).filter((x, k, arr) => arr.indexOf(x) === k) },
+      { type: 'vote', activity: S.words, value: WORDS.slice((i * 3) % 60, ((i * 3) % 60) + 3) },
+      ...(i < 6 ? [{ type: 'comment', activity: S.comments, text: COMMENTS[i] }] : []),
+    ]),
+  );
+
+  // Every stage, and what it must show in all (over its pages).
+  const stages = [
+    { name: 'lobby', stage: { stage: 'lobby' }, items: 0 },
+    { name: 'section', stage: { stage: 'section', section: 's2' }, items: v0.charter.sections.find((x) => x.id === 's2').statements.length },
+    { name: 'question-scale', stage: { stage: 'question', activity: S.scale }, items: 0 },
+    { name: 'question-choice', stage: { stage: 'question', activity: S.choice }, items: 0 },
+    { name: 'question-rank', stage: { stage: 'question', activity: S.rank }, items: 0 },
+    { name: 'question-words', stage: { stage: 'question', activity: S.words }, items: 0 },
+    { name: 'results-scale', stage: { stage: 'results', activity: S.scale }, items: 5, results: true },
+    { name: 'results-choice', stage: { stage: 'results', activity: S.choice }, items: 8, results: true },
+    { name: 'results-rank', stage: { stage: 'results', activity: S.rank }, items: 10, results: true },
+    { name: 'results-words', stage: { stage: 'results', activity: S.words }, items: 60, results: true },
+    { name: 'comments', stage: { stage: 'comments', activity: S.comments }, items: 6, results: true },
+    { name: 'end', stage: { stage: 'end' }, items: 0 },
+  ];
+
+  const measure = () =>
+    pres.evaluate(() => {
+      const vw = innerWidth;
+      const vh = innerHeight;
+      const se = document.scrollingElement;
+      const main = document.querySelector('main.body');
+      const mb = main.getBoundingClientRect();
+      const items = [...document.querySelectorAll('[data-item]')].map((el) => {
+        const r = el.getBoundingClientRect();
+        return { text: el.textContent.trim().slice(0, 40), top: r.top, bottom: r.bottom, left: r.left, right: r.right };
+      });
+      const outside = items.filter((r) => r.top < 0 || r.left < 0 || r.right > vw + 0.5 || r.bottom > Math.min(vh, mb.bottom) + 0.5);
+      // The smallest text on the stage (visible text nodes inside main).
+      let smallest = Infinity;
+      const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const el = n.parentElement;
+        if (!n.textContent.trim() || el.closest('.vh')) continue;
+        smallest = Math.min(smallest, parseFloat(getComputedStyle(el).fontSize));
+      }
+      return {
+        scrolls: se.scrollHeight > vh || se.scrollWidth > vw,
+        clipped: main.scrollHeight > main.clientHeight + 1,
+        items: items.map((r) => r.text),
+        outside,
+        smallest,
+        page: document.querySelector('[data-page]')?.textContent ?? '',
+      };
+    });
+
+  mkdirSync(screenshotDir, { recursive: true });
+  for (const vp of [{ width: 1280, height: 720 }, { width: 1920, height: 1080 }]) {
+    await t.test(`every stage fits ${vp.width}×${vp.height}`, async () => {
+      await pres.setViewportSize(vp);
+      for (const st of stages) {
+        const seen = new Set();
+        for (let page = 0; page < 10; page++) {
+          await cmd('present', { ...st.stage, page });
+          await pres.locator(`[data-stage="${st.stage.stage}"][data-activity="${st.stage.activity ?? ''}"][data-page-index="${page}"]`).waitFor();
+          await pres.waitForTimeout(page === 0 ? 150 : 50);
+          const m = await measure();
+          const label = `${st.name} at ${vp.width}×${vp.height}, page ${page + 1}`;
+          assert.equal(m.scrolls, false, `${label}: the page scrolls`);
+          assert.equal(m.clipped, false, `${label}: the stage is cut off`);
+          assert.deepEqual(m.outside, [], `${label}: items outside the viewport`);
+          if (st.results && vp.height === 720) assert.ok(m.smallest >= 24, `${label}: smallest text ${m.smallest}px < 24px`);
+          const before = seen.size;
+          for (const x of m.items) seen.add(x);
+          if (vp.height === 720) {
+            await pres.screenshot({ path: join(screenshotDir, `presenter-${st.name}${page ? `-p${page + 1}` : ''}-720p.png`), animations: 'disabled' });
+          } else if (page === 0) {
+            await pres.screenshot({ path: join(screenshotDir, `presenter-${st.name}-1080p.png`), animations: 'disabled' });
+          }
+          const [, , total] = m.page.match(/Side (\d+) af (\d+)/) ?? [];
+          if (!total || page + 1 >= Number(total)) break;
+          assert.ok(seen.size > before, `${label}: a page with nothing new`);
+        }
+        assert.equal(seen.size, st.items, `${st.name} at ${vp.width}×${vp.height}: shows ${seen.size} of ${st.items} items over its pages`);
+      }
+    });
+  }
+
+  await t.test('the response counter follows within a second', async () => {
+    await pres.setViewportSize({ width: 1280, height: 720 });
+    await cmd('present', { stage: 'question', activity: S.choice });
+    const counter = pres.locator('[data-counter]');
+    await waitText(counter, /^20 af 2\d har svaret$/);
+    const t0 = Date.now();
+    await participants(crowd, [[{ type: 'vote', activity: S.choice, value: ['o1'] }]]);
+    await waitText(counter, /^21 af 2\d har svaret$/, { timeout: 1000, interval: 25 });
+    assert.ok(Date.now() - t0 < 1500, 'counter updated within a second of the ack');
+  });
+
+  await t.test('clicker keys step pages and stages', async () => {
+    await cmd('present', { stage: 'results', activity: S.rank });
+    await waitText(pres.locator('[data-page]'), /^Side 1 af [2-9]/);
+    await pres.keyboard.press('PageDown');
+    await waitText(pres.locator('[data-page]'), /^Side 2 af/);
+    await pres.keyboard.press('PageUp');
+    await waitText(pres.locator('[data-page]'), /^Side 1 af/);
+    await pres.keyboard.press('ArrowLeft');
+    await pres.locator('[data-stage="question"] h1', { hasText: 'Hvad er vigtigst for os?' }).waitFor();
+    await pres.keyboard.press('ArrowRight');
+    await pres.locator('[data-stage="results"] h1', { hasText: 'Hvad er vigtigst for os?' }).waitFor();
+  });
+
+  await t.test('timers agree across clocks 30 s apart; an activity timer closes it', async () => {
+    const other = await newContext(browser, server.base, { viewport: { width: 1280, height: 720 }, name: 'skewed' });
+    await other.addInitScript(() => {
+      const real = Date.now.bind(Date);
+      Date.now = () => real() + 30_000;
+    });
+    await other.addCookies(await fac.cookies());
+    const skewed = await other.newPage();
+    await skewed.goto(`${server.base}/present/${S.id}`);
+    assert.ok((await skewed.evaluate(() => Date.now())) - Date.now() > 25_000, 'the second browser runs 30 s ahead');
+    await cmd('timer', { seconds: 480 });
+    await waitText(pres.locator('[role="timer"]'), /^Drøft ved bordene – [78]:\d\d$/);
+    await waitText(skewed.locator('[role="timer"]'), /^Drøft ved bordene – [78]:\d\d$/);
+    const [a, b] = await Promise.all([pres, skewed].map((p) => p.locator('[role="timer"]').getAttribute('data-timer')));
+    assert.ok(Math.abs(Number(a) - Number(b)) <= 1, `timers ${a} s and ${b} s differ by more than a second`);
+    assert.ok(Number(a) >= 478 && Number(a) <= 480, `timer shows ${a} s of 480`);
+    await other.close();
+
+    await cmd('present', { stage: 'question', activity: S.words });
+    await cmd('timer', { activity: S.words, seconds: 2, close: true });
+    await waitText(pres.locator('[role="timer"]'), /0:0[12]/);
+    await until(async () => (await view()).activities.find((x) => x.id === S.words).state === 'closed', { timeout: 5000, message: 'words closed by its timer' });
+    await pres.locator('[data-stage="question"]', { hasText: 'Afstemningen er lukket' }).waitFor();
+    await cmd('timer', { seconds: 0 });
+    await until(async () => (await pres.locator('[role="timer"]').count()) === 0, { message: 'timer gone' });
+  });
+
+  await t.test('axe: every stage kind in both languages at 320 px and desktop', async () => {
+    const problems = [];
+    for (const st of ['lobby', 'section', 'question-choice', 'results-scale', 'results-rank', 'results-words', 'comments', 'end']) {
+      const s2 = stages.find((x) => x.name === st);
+      await cmd('present', s2.stage);
+      await pres.locator(`[data-stage="${s2.stage.stage}"]`).waitFor();
+      problems.push(...(await audit(pres, `presenter ${st}`)));
+    }
+    assert.deepEqual(problems, [], problems.join('\n'));
+  });
+
+  assert.deepEqual(fac.foreign, [], 'no requests to other origins');
+  assert.deepEqual(fac.errors, [], 'no page errors');
+});
