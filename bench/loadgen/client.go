@@ -38,6 +38,8 @@ type client struct {
 	statAcks uint8 // bit i: statement i had an acknowledged vote; under pmu
 	statSent uint8 // bit i: a vote on statement i was sent; under pmu
 	last     [3]lastVote
+	// lastAnswer is the highest seq answered so far; under pmu.
+	lastAnswer uint32
 }
 
 // lastVote is the newest vote sent on one statement; under pmu.
@@ -52,6 +54,7 @@ type pendingMsg struct {
 	statement int8          // 0..2 for background votes; -1 otherwise
 	value     int8
 	canary    int32 // canary vote number, 0 for others
+	probe     bool  // an order probe's vote (not in the ack latencies)
 	ack       chan event
 }
 

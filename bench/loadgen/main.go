@@ -39,6 +39,7 @@ type config struct {
 	senders      int
 	stateBytes   int
 	check        bool
+	orderProbes  int
 }
 
 func main() {
@@ -69,7 +70,8 @@ func run() error {
 	flag.IntVar(&cfg.srcHosts, "src-hosts", 250, "spread participant source addresses over 127.0.0.1..127.0.0.<n>")
 	flag.IntVar(&cfg.senders, "senders", 16, "goroutines writing votes")
 	flag.IntVar(&cfg.stateBytes, "state-bytes", 0, "size of the peers' state message (default: the size of Pejl's state frame seen in this invocation, else 1500)")
-	flag.BoolVar(&cfg.check, "check", true, "exit with status 2 when a correctness invariant fails: a failed handshake, a lost vote, an exactly-once mismatch, a missing state (latencies are never checked: the machines are shared)")
+	flag.BoolVar(&cfg.check, "check", true, "exit with status 2 when a correctness invariant fails: a failed handshake, a lost vote, an exactly-once mismatch (a vote counted twice, or a stored value other than the last one sent), answers out of order, a missing state (latencies are never checked: the machines are shared)")
+	flag.IntVar(&cfg.orderProbes, "order-probes", 20, "participants that also send a burst of 8 votes on one statement back to back every second (the order check)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", flag.Arg(0))
@@ -100,8 +102,8 @@ func run() error {
 		return fmt.Errorf("-src-hosts must be 1..250")
 	case cfg.duration > 30*time.Minute:
 		return fmt.Errorf("-duration is at most 30m")
-	case cfg.votesPerSec < 0 || cfg.senders < 1 || cfg.rounds < 0:
-		return fmt.Errorf("-votes-per-sec, -senders and -rounds must not be negative")
+	case cfg.votesPerSec < 0 || cfg.senders < 1 || cfg.rounds < 0 || cfg.orderProbes < 0:
+		return fmt.Errorf("-votes-per-sec, -senders, -rounds and -order-probes must not be negative")
 	}
 	if per := cfg.votesPerSec / float64(cfg.participants); per > 15 {
 		logf("warning: %.1f votes/s per participant is close to Pejl's per-connection limit (20/s, burst 40); expect rate_limited", per)
@@ -245,6 +247,9 @@ func violations(r *runResult) []string {
 	if !r.ExactlyOnce.OK {
 		out = append(out, fmt.Sprintf("exactly-once: server n=%d, acknowledged pairs=%d, sent pairs=%d, value mismatch %d %s",
 			r.ExactlyOnce.ServerN, r.ExactlyOnce.AckedPairs, r.ExactlyOnce.SentPairs, r.ExactlyOnce.CountsMismatch, r.ExactlyOnce.Error))
+	}
+	if r.Order.OutOfOrder > 0 {
+		out = append(out, fmt.Sprintf("%d answers came before the answer to a message sent earlier on the same socket", r.Order.OutOfOrder))
 	}
 	if r.SectionChange.Missing > 0 || r.SectionChange.Error != "" {
 		out = append(out, fmt.Sprintf("section change: %d states missing %s", r.SectionChange.Missing, r.SectionChange.Error))

@@ -40,6 +40,7 @@ type runResult struct {
 	Canary        canaryResult      `json:"canary"`
 	SectionChange sectionResult     `json:"section_change"`
 	ExactlyOnce   exactlyOnceResult `json:"exactly_once"`
+	Order         orderResult       `json:"order"`
 	ServerCloses  map[string]int64  `json:"server_closes"`
 	CPU           cpuResult         `json:"cpu_seconds"`
 	ServerLog     logSummary        `json:"server_log"`
@@ -133,6 +134,21 @@ type exactlyOnceResult struct {
 	Error          string `json:"error,omitempty"`
 }
 
+// orderResult: messages of one socket must take effect, and be answered, in the order
+// sent. The probes send bursts back to back; the value check of exactly_once then sees
+// whether the last value sent is the one stored.
+type orderResult struct {
+	Probes     int   `json:"probes"`
+	Bursts     int64 `json:"bursts"`
+	Sent       int64 `json:"sent"`
+	Acked      int64 `json:"acked"`
+	OutOfOrder int64 `json:"answers_out_of_order"` // over every socket, not only the probes
+}
+
+// orderBurst is the number of votes a probe sends back to back each second (with the
+// background votes, well under Pejl's limit of 20/s, burst 40).
+const orderBurst = 8
+
 // ---- one run ----
 
 type runner struct {
@@ -153,6 +169,7 @@ type runner struct {
 	hsExamples                                                       []string
 
 	sent, acked, sendErr, dead, strayAnswers, lateAcks, overlaps, inflight atomic.Int64
+	probeBursts, probeSent, probeAcked, outOfOrder                         atomic.Int64
 	voteErrors, canaryErrors                                               counter
 	voteStart, voteEnd                                                     atomic.Int64 // clock times (ns)
 	ackedInPhase                                                           atomic.Int64
@@ -446,6 +463,11 @@ func (r *runner) votePhase(ctx context.Context) {
 		defer close(canaryDone)
 		r.canaryLoop(ctx, stopCanary)
 	}()
+	orderDone := make(chan struct{})
+	go func() {
+		defer close(orderDone)
+		r.orderLoop(ctx, stopCanary)
+	}()
 
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	interval := float64(time.Second) / cfg.votesPerSec
@@ -472,6 +494,7 @@ func (r *runner) votePhase(ctx context.Context) {
 	r.voteEnd.Store(int64(end))
 	close(stopCanary)
 	<-canaryDone
+	<-orderDone
 
 	// Drain: wait for the answers, at most lostAfter past the last intended send.
 	last := start + time.Duration(float64(total)*interval)
@@ -519,39 +542,85 @@ func (r *runner) votePhase(ctx context.Context) {
 	c.ToFacilitator = r.canaryHist.summary()
 	c.Ack = r.canaryAck.summary()
 	c.Tallies = r.tallies.Load()
+	o := &res.Order
+	o.Probes = min(r.cfg.orderProbes, len(r.parts))
+	o.Bursts, o.Sent, o.Acked = r.probeBursts.Load(), r.probeSent.Load(), r.probeAcked.Load()
+	o.OutOfOrder = r.outOfOrder.Load()
+	logf("[%s run %d] order: %d probes sent %d bursts (%d votes, %d acked); answers out of order %d",
+		r.tgt.name(), res.Run, o.Probes, o.Bursts, o.Sent, o.Acked, o.OutOfOrder)
 	logf("[%s run %d] votes: sent %d, acked %d (%.0f/s), errors %d, lost %d; ack p50 %.1f ms p99 %.1f ms; vote→facilitator p50 %.0f ms p99 %.0f ms",
 		r.tgt.name(), res.Run, v.Sent, v.Acked, v.AckRate, v.ErrorsTotal, v.Lost, v.Ack.P50, v.Ack.P99,
 		c.ToFacilitator.P50, c.ToFacilitator.P99)
 }
 
 func (r *runner) sendVote(j voteJob) {
-	c := j.c
-	if isDone(c.done) {
+	if isDone(j.c.done) {
 		r.dead.Add(1)
 		return
 	}
-	value := []byte{'0' + byte(j.val)}
+	if r.sendTracked(j.c, j.at, j.st, j.val, false) {
+		r.sent.Add(1)
+		r.lagHist.record(r.clock.now() - j.at)
+	}
+}
+
+// sendTracked sends one vote on statement st and keeps what the exactly-once check needs.
+func (r *runner) sendTracked(c *client, at time.Duration, st, val int8, probe bool) bool {
+	value := []byte{'0' + byte(val)}
 	r.inflight.Add(1)
-	_, err := c.send(pendingMsg{at: j.at, statement: j.st, value: j.val}, func(seq uint32) []byte {
+	_, err := c.send(pendingMsg{at: at, statement: st, value: val, probe: probe}, func(seq uint32) []byte {
 		c.pmu.Lock()
-		l := &c.last[j.st]
-		if l.seq != 0 && !l.acked {
+		l := &c.last[st]
+		if l.seq != 0 && !l.acked && !probe {
 			if _, still := c.pending[l.seq]; still {
 				r.overlaps.Add(1)
 			}
 		}
-		*l = lastVote{seq: seq, val: j.val}
-		c.statSent |= 1 << j.st
+		*l = lastVote{seq: seq, val: val}
+		c.statSent |= 1 << st
 		c.pmu.Unlock()
-		return r.proto.vote(seq, r.s.scale, r.s.statements[j.st], value)
+		return r.proto.vote(seq, r.s.scale, r.s.statements[st], value)
 	})
 	if err != nil {
 		r.inflight.Add(-1)
 		r.sendErr.Add(1)
+		return false
+	}
+	return true
+}
+
+// orderLoop has each probe send a burst of orderBurst votes on one statement back to back,
+// every second, with values that differ from one vote to the next: if the server applied
+// them out of order, a value other than the last would stay stored.
+func (r *runner) orderLoop(ctx context.Context, stop <-chan struct{}) {
+	probes := r.parts[:min(r.cfg.orderProbes, len(r.parts))]
+	if len(probes) == 0 {
 		return
 	}
-	r.sent.Add(1)
-	r.lagHist.record(r.clock.now() - j.at)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for k := 0; ; k++ {
+		for i, c := range probes {
+			if isDone(c.done) {
+				continue
+			}
+			st := int8((k + i) % 3)
+			r.probeBursts.Add(1)
+			for b := range orderBurst {
+				if !r.sendTracked(c, r.clock.now(), st, int8(1+(k+b)%5), true) {
+					break
+				}
+				r.probeSent.Add(1)
+			}
+		}
+		select {
+		case <-stop:
+			return
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 func (r *runner) canaryLoop(ctx context.Context, stop <-chan struct{}) {
@@ -605,6 +674,7 @@ func (r *runner) onPart(c *client, ev event, at time.Duration) {
 			r.strayAnswers.Add(1)
 			return
 		}
+		r.answerOrder(c, ev.seq)
 		lat := at - p.at
 		if p.canary > 0 {
 			r.canaryAcked.Add(1)
@@ -612,11 +682,15 @@ func (r *runner) onPart(c *client, ev event, at time.Duration) {
 			return
 		}
 		r.inflight.Add(-1)
-		r.acked.Add(1)
-		if end := r.voteEnd.Load(); end == 0 || int64(at) <= end {
-			r.ackedInPhase.Add(1)
+		if p.probe {
+			r.probeAcked.Add(1)
+		} else {
+			r.acked.Add(1)
+			if end := r.voteEnd.Load(); end == 0 || int64(at) <= end {
+				r.ackedInPhase.Add(1)
+			}
+			r.ackHist.record(lat)
 		}
-		r.ackHist.record(lat)
 		if lat > lostAfter {
 			r.lateAcks.Add(1)
 		}
@@ -637,6 +711,9 @@ func (r *runner) onPart(c *client, ev event, at time.Duration) {
 		if !ok {
 			r.strayAnswers.Add(1)
 			return
+		}
+		if ev.code != "rate_limited" { // answered by the reader, as it drops the message
+			r.answerOrder(c, ev.seq)
 		}
 		if p.canary > 0 {
 			r.canaryErrors.add(ev.code, 1)
@@ -666,6 +743,17 @@ func (r *runner) onPart(c *client, ev event, at time.Duration) {
 			}
 		}
 	}
+}
+
+// answerOrder counts an answer that came after the answer to a later message of the socket.
+func (r *runner) answerOrder(c *client, seq uint32) {
+	c.pmu.Lock()
+	if seq < c.lastAnswer {
+		r.outOfOrder.Add(1)
+	} else {
+		c.lastAnswer = seq
+	}
+	c.pmu.Unlock()
 }
 
 // onFac handles what the facilitator receives: answers to its commands, and tallies.

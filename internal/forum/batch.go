@@ -79,34 +79,53 @@ func (s *Service) retireBatcher(sessionID string, b *batcher) bool {
 	return true
 }
 
-// submit hands one op to the session's batcher and waits for its result.
-func (s *Service) submit(ctx context.Context, sessionID string, op VoteOp) (VoteResult, error) {
+// pendingOp is an op handed to a batcher, not yet answered.
+type pendingOp struct {
+	b     *batcher
+	reply chan voteReply
+}
+
+// enqueue hands one op to the session's batcher without waiting for its result. Ops
+// enqueued one after another are applied in that order.
+func (s *Service) enqueue(ctx context.Context, sessionID string, op VoteOp) (pendingOp, error) {
 	b := s.acquireBatcher(sessionID)
 	if b == nil {
-		return VoteResult{}, ErrUnavailable
+		return pendingOp{}, ErrUnavailable
 	}
+	defer s.releaseBatcher(b)
 	req := voteReq{op: op, reply: make(chan voteReply, 1)}
 	select {
 	case b.ch <- req:
+		return pendingOp{b: b, reply: req.reply}, nil
 	case <-ctx.Done():
-		s.releaseBatcher(b)
-		return VoteResult{}, ErrUnavailable
+		return pendingOp{}, ErrUnavailable
 	case <-b.done: // the Service closed
-		s.releaseBatcher(b)
-		return VoteResult{}, ErrUnavailable
+		return pendingOp{}, ErrUnavailable
 	}
-	s.releaseBatcher(b)
+}
+
+// submit hands one op to the session's batcher and waits for its result.
+func (s *Service) submit(ctx context.Context, sessionID string, op VoteOp) (VoteResult, error) {
+	p, err := s.enqueue(ctx, sessionID, op)
+	if err != nil {
+		return VoteResult{}, err
+	}
+	return p.wait(ctx)
+}
+
+// wait returns an enqueued op's result.
+func (p pendingOp) wait(ctx context.Context) (VoteResult, error) {
 	select {
-	case r := <-req.reply:
+	case r := <-p.reply:
 		return r.res, r.err
 	case <-ctx.Done():
 		// The vote may still be applied; the client resends with the same id.
 		return VoteResult{}, ErrUnavailable
-	case <-b.done:
+	case <-p.b.done:
 		// The batcher answers before it ends; a vote it did not take (queued as the
 		// Service closed) was not applied.
 		select {
-		case r := <-req.reply:
+		case r := <-p.reply:
 			return r.res, r.err
 		default:
 			return VoteResult{}, ErrUnavailable

@@ -171,24 +171,55 @@ type VoteIn struct {
 // Vote validates and stores a vote, waiting until the engine holds it durably. A repeated
 // client id is acknowledged (nil error) and changes nothing. It returns the session version.
 func (s *Service) Vote(ctx context.Context, sessionID string, p *Participant, in VoteIn) (int64, error) {
-	if err := checkClientID(in.ClientID); err != nil {
-		return 0, err
+	return s.StartVote(ctx, sessionID, p, in).Wait(ctx)
+}
+
+// PendingVote is a vote that StartVote checked and handed to the engine's batcher; Wait
+// answers it.
+type PendingVote struct {
+	s         *Service
+	sessionID string
+	op        pendingOp
+	queued    bool
+	err       error // the answer when nothing was queued (nil: a repeated id)
+}
+
+// StartVote checks a vote and hands it to the session's batcher without waiting for the
+// engine. Votes started one after another take effect in that order, so a caller may
+// start several (one participant's votes in the order sent) and then Wait for each.
+func (s *Service) StartVote(ctx context.Context, sessionID string, p *Participant, in VoteIn) *PendingVote {
+	pv := &PendingVote{s: s, sessionID: sessionID}
+	if pv.err = checkClientID(in.ClientID); pv.err != nil {
+		return pv
 	}
 	v, err := s.buildVote(ctx, sessionID, p, in)
 	if err != nil {
 		// A message whose id was accepted before is acknowledged whatever it says now.
 		if seen, serr := s.e.SeenClientID(ctx, sessionID, p.ID, in.ClientID); serr == nil && seen {
-			return 0, nil
+			return pv
 		}
-		return 0, err
+		pv.err = err
+		return pv
 	}
-	res, err := s.submit(ctx, sessionID, VoteOp{ClientID: in.ClientID, Vote: v})
+	pv.op, pv.err = s.enqueue(ctx, sessionID, VoteOp{ClientID: in.ClientID, Vote: v})
+	pv.queued = pv.err == nil
+	return pv
+}
+
+// Wait returns the vote's answer once the engine holds it durably: the session version,
+// or the error (ErrUnavailable if ctx ends first; the vote may still be applied, and a
+// resend with the same id is safe).
+func (pv *PendingVote) Wait(ctx context.Context) (int64, error) {
+	if !pv.queued {
+		return 0, pv.err
+	}
+	res, err := pv.op.wait(ctx)
 	if err != nil {
 		return 0, err
 	}
 	switch res.Status {
 	case VoteClosed:
-		sess, err := s.SessionByID(ctx, sessionID)
+		sess, err := pv.s.SessionByID(ctx, pv.sessionID)
 		if err == nil && sess.State == StateEnded {
 			return 0, Errorf(ESessionEnded, "The session has ended; votes are no longer taken.")
 		}

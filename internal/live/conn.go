@@ -41,8 +41,8 @@ type frame struct {
 // conn is one socket. Goroutines: one reader (readLoop, which hands reading over to a
 // fresh goroutine after each message, so that an idle socket's reader keeps a minimal
 // stack); one writer while there is something to write (writeRun, started by kick, never
-// two at once); and one short-lived goroutine per message that needs the engine. Nobody
-// closes send. Memory matters here: GOALS G2 allows 12 KiB per idle socket.
+// two at once). Messages after the hello are handled on the socket's lane (lane.go), in
+// the order read, on pooled workers. Nobody closes send. Memory matters here: GOALS G2 allows 12 KiB per idle socket.
 type conn struct {
 	hub        *Hub
 	ws         *websocket.Conn
@@ -76,6 +76,7 @@ type conn struct {
 	// Set by the reader during hello, before any handler starts; read-only after.
 	room *room
 	part *forum.Participant
+	lane *lane
 
 	ackMu sync.Mutex
 	acked *idSet // facilitator message ids already acknowledged
@@ -366,6 +367,9 @@ func (c *conn) readerExit() {
 	if c.room != nil {
 		c.room.leave(c)
 	}
+	if c.lane != nil {
+		c.hub.releaseLane(c.lane)
+	}
 	c.hub.removeConn(c)
 }
 
@@ -422,6 +426,13 @@ func (c *conn) hello(m *inMsg) {
 		return
 	}
 	c.room = r
+	key := laneKey{session: c.sessionID, facilitator: c.facilitator}
+	if c.facilitator {
+		key.who = c.user.ID
+	} else {
+		key.who = c.part.ID
+	}
+	c.lane = h.acquireLane(key)
 	c.helloDone = true
 	_ = c.ws.SetReadDeadline(time.Now().Add(h.cfg.PongWait))
 }
@@ -500,12 +511,14 @@ func (c *conn) route(m *inMsg, k kind) func(context.Context, *inMsg) {
 	return nil
 }
 
-// work decodes and handles a frame that came after the hello on a pooled worker, so that
-// a slow engine never keeps the reader from answering pings. At most Config.MaxInFlight
-// frames are handled at once on the instance: past that, the reader waits for a slot, and
-// the socket is read no further meanwhile (TCP pushes back on the clients) — an overload
-// slows answers down instead of piling up work. Once the connection is closing, messages
-// are answered unavailable instead (the client resends them after reconnecting).
+// work queues a frame that came after the hello on the socket's lane, which decodes and
+// handles it on a pooled worker after the frames read before it (in order), so that a
+// slow engine never keeps the reader from answering pings. At most Config.MaxInFlight
+// frames wait or are handled at once on the instance, and at most laneDepth per lane:
+// past that, the reader waits, and the socket is read no further meanwhile (TCP pushes
+// back on the clients) — an overload slows answers down instead of piling up work. Once
+// the connection is closing, messages are answered unavailable instead (the client
+// resends them after reconnecting).
 func (c *conn) work(data []byte) {
 	c.inflight.Add(1)
 	h := c.hub
@@ -524,18 +537,35 @@ func (c *conn) work(data []byte) {
 		h.met.backpressure.Observe(time.Since(start).Seconds())
 	}
 	h.connWG.Add(1)
-	h.runTask(func() {
-		defer h.connWG.Done()
-		defer c.workDone()
-		defer func() { <-h.slots }()
-		c.handleMessage(data)
-	})
+	if !c.lane.push(h, task{c: c, data: data}) {
+		c.taskDone()
+	}
 }
 
-// handleMessage decodes one frame and handles it (on a worker).
-func (c *conn) handleMessage(data []byte) {
+func (c *conn) taskDone() {
+	<-c.hub.slots
+	c.workDone()
+	c.hub.connWG.Done()
+}
+
+// handleTask decodes one frame and handles it, on the lane's worker. A vote is checked and
+// handed to the session's batcher at once and answered later, in order (lane.settle), so
+// that votes of one socket in a row share a batch; anything else waits until the votes
+// before it are answered.
+func (c *conn) handleTask(l *lane, data []byte) {
 	h := c.hub
 	m, k, err := decode(data)
+	if err == nil && m.Type == typeVote && !c.facilitator && !c.closing.Load() {
+		h.met.messages.WithLabelValues(m.Type).Inc()
+		// A vote's time is bounded by the batcher (it always answers within the engine's
+		// timeout), so it needs no timer of its own.
+		pv := h.svc.StartVote(h.workCtx, c.sessionID, c.part, forum.VoteIn{ClientID: m.ID,
+			Activity: m.Activity, Statement: m.Statement, Value: m.Value})
+		l.pending = append(l.pending, pendingVote{c: c, id: m.ID, pv: pv})
+		return
+	}
+	l.settle()
+	defer c.taskDone()
 	if err != nil {
 		var de *decodeError
 		errors.As(err, &de)
@@ -552,12 +582,6 @@ func (c *conn) handleMessage(data []byte) {
 		if m.ID != "" {
 			c.sendError(m.ID, codeUnavailable, "The server is restarting; send this again after reconnecting.")
 		}
-		return
-	}
-	if m.Type == typeVote {
-		// A vote's time is bounded by the batcher (it always answers within the engine's
-		// timeout), so it needs no timer of its own.
-		fn(h.workCtx, m)
 		return
 	}
 	ctx, cancel := context.WithTimeout(h.workCtx, h.cfg.OpTimeout)
@@ -578,9 +602,7 @@ func (c *conn) handleParticipant(ctx context.Context, m *inMsg) {
 	svc := c.hub.svc
 	switch m.Type {
 	case typeVote:
-		v, err := svc.Vote(ctx, c.sessionID, c.part, forum.VoteIn{ClientID: m.ID, Activity: m.Activity,
-			Statement: m.Statement, Value: m.Value})
-		c.reply(m.ID, v, "", err)
+		// Closing: answered unavailable before it gets here; otherwise handleTask starts it.
 	case typeComment:
 		cm, err := svc.AddComment(ctx, c.sessionID, c.part, forum.CommentIn{ClientID: m.ID,
 			Activity: m.Activity, Statement: m.Statement, Text: m.Text})

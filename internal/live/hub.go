@@ -165,6 +165,9 @@ type Hub struct {
 
 	// slots holds one token per client message being handled (Config.MaxInFlight).
 	slots chan struct{}
+	// lanes run the messages of one participant or facilitator in order (lane.go).
+	lanesMu sync.Mutex
+	lanes   map[laneKey]*lane
 	// tasks hands client messages to idle pooled workers (see runTask).
 	tasks       chan func()
 	stopWorkers chan struct{}
@@ -188,6 +191,7 @@ func New(cfg Config) *Hub {
 		ctx: ctx, cancel: cancel, workCtx: workCtx, workCancel: workCancel,
 		conns: map[*conn]struct{}{},
 		rooms: map[string]*room{},
+		lanes: map[laneKey]*lane{},
 		met:   newMetrics(cfg.Registerer),
 		slots: make(chan struct{}, cfg.MaxInFlight),
 		tasks: make(chan func()), stopWorkers: make(chan struct{}),
