@@ -46,6 +46,7 @@ type frame struct {
 type conn struct {
 	hub        *Hub
 	ws         *websocket.Conn
+	bc         *batchConn // under ws: gathers the frames of one writer run into one write
 	send       chan *frame
 	readerDone chan struct{}
 	idle       chan struct{} // a signal when inflight drops to zero
@@ -88,9 +89,10 @@ const (
 	writerDone
 )
 
-func (c *conn) init(h *Hub, ws *websocket.Conn) {
+func (c *conn) init(h *Hub, ws *websocket.Conn, bc *batchConn) {
 	c.hub = h
 	c.ws = ws
+	c.bc = bc
 	c.send = make(chan *frame, h.cfg.SendQueue)
 	c.readerDone = make(chan struct{})
 	c.idle = make(chan struct{}, 1)
@@ -155,6 +157,34 @@ func (c *conn) enqueue(f *frame) bool {
 	}
 }
 
+// enqueueAnswer queues the answer to one of the client's own messages. Unlike a
+// broadcast, it waits while the queue is full: the client sent faster than it reads its
+// answers, so the lane (and with it the socket's reader) waits and TCP pushes back on the
+// client. A queue that does not move for WriteWait ends the connection with 4000.
+func (c *conn) enqueueAnswer(f *frame) {
+	if f == nil {
+		return
+	}
+	select {
+	case c.send <- f:
+	default:
+		if c.closing.Load() && !c.graceful {
+			return // nobody writes any more; the client resends after reconnecting
+		}
+		t := time.NewTimer(c.hub.cfg.WriteWait)
+		select {
+		case c.send <- f:
+			t.Stop()
+		case <-t.C:
+			c.hub.met.slow.Inc()
+			c.stop(CloseSlow, "slow client: answers not read", false)
+			return
+		}
+	}
+	c.queued.Add(1)
+	c.kick()
+}
+
 func (c *conn) sendJSON(v any) {
 	c.enqueue(c.hub.frameOf(v, false))
 }
@@ -170,10 +200,10 @@ func (c *conn) reply(id string, version int64, commentID string, err error) {
 		if forum.ErrorCode(err) == forum.EInternal { // storage trouble is logged where it happens
 			c.hub.log.Error("live: message failed", "session", c.sessionID, "err", err)
 		}
-		c.sendError(id, code, msg)
+		c.enqueueAnswer(c.hub.frameOf(errorMsg{Type: "error", ID: id, Code: code, Message: msg}, false))
 		return
 	}
-	c.sendJSON(ackMsg{Type: "ack", ID: id, Version: version, CommentID: commentID})
+	c.enqueueAnswer(c.hub.frameOf(ackMsg{Type: "ack", ID: id, Version: version, CommentID: commentID}, false))
 }
 
 // ---- writer ----
@@ -193,8 +223,13 @@ func (c *conn) kick() {
 // busy queue cannot delay a close.
 func (c *conn) writeRun() {
 	defer c.hub.connWG.Done()
+	wait := c.hub.cfg.WriteWait
+	batch := 0 // frames gathered in the open batch (batchConn)
 	for {
 		if c.closing.Load() {
+			if batch > 0 {
+				_ = c.bc.flush(wait)
+			}
 			c.pingTimer.Stop()
 			c.finish()
 			c.wstate.Store(writerDone)
@@ -203,14 +238,31 @@ func (c *conn) writeRun() {
 		select {
 		case f := <-c.send:
 			c.queued.Add(-1)
-			if err := c.write(f); err != nil {
+			if batch == 0 {
+				c.bc.begin()
+			}
+			batch++
+			err := c.write(f)
+			if err == nil && batch >= cap(c.send) {
+				batch = 0
+				err = c.bc.flush(wait)
+			}
+			if err != nil {
 				c.stop(closeNone, "", false)
 			}
 			continue
 		default:
 		}
+		if batch > 0 {
+			// Everything queued is gathered: one write for all of it.
+			batch = 0
+			if err := c.bc.flush(wait); err != nil {
+				c.stop(closeNone, "", false)
+			}
+			continue
+		}
 		if c.pingDue.Swap(false) {
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.hub.cfg.WriteWait)); err != nil {
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(wait)); err != nil {
 				c.stop(closeNone, "", false)
 			}
 			c.pingTimer.Reset(c.hub.cfg.PingPeriod)

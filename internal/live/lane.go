@@ -46,6 +46,9 @@ type task struct {
 	data []byte
 }
 
+// lanePipeline bounds the votes of a lane handed to the engine and not yet answered.
+const lanePipeline = 16
+
 // laneDepth bounds the messages waiting in one lane; past it, the socket's reader waits
 // (and TCP pushes back on the client), so that one fast client cannot take every slot.
 const laneDepth = 64
@@ -110,7 +113,7 @@ func (l *lane) push(h *Hub, t task) bool {
 
 // run handles the queued tasks in order until the queue is empty. Votes in a row are
 // handed to the engine one after another and answered together (settle) when something
-// else comes, when laneDepth of them wait, or when the queue is empty.
+// else comes, when lanePipeline of them wait, or when the queue is empty.
 func (l *lane) run(h *Hub) {
 	for {
 		l.mu.Lock()
@@ -137,7 +140,7 @@ func (l *lane) run(h *Hub) {
 		default:
 		}
 		t.c.handleTask(l, t.data)
-		if len(l.pending) >= laneDepth {
+		if len(l.pending) >= lanePipeline {
 			l.settle()
 		}
 	}
