@@ -30,6 +30,7 @@ type config struct {
 	votesPerSec  float64
 	duration     time.Duration
 	redis        string
+	redisFsync   string
 	out          string
 	bin          string
 	runs         int
@@ -62,6 +63,7 @@ func run() error {
 	flag.Float64Var(&cfg.votesPerSec, "votes-per-sec", 2000, "votes per second, open loop, spread round-robin over the participants")
 	flag.DurationVar(&cfg.duration, "duration", 20*time.Second, "length of the vote phase")
 	flag.StringVar(&cfg.redis, "redis", "", "Pejl's engine: empty = embedded; \"auto\" = start a redis-server on a free port for each run; or a redis:// URL")
+	flag.StringVar(&cfg.redisFsync, "redis-fsync", "no", "with -redis auto: \"no\" = appendonly no; \"always\" = appendonly yes, appendfsync always (as deploy/redis.conf has it); \"everysec\"")
 	flag.StringVar(&cfg.out, "out", "", "write the results as JSON to this file (e.g. bench/results/smoke.json)")
 	flag.StringVar(&cfg.bin, "bin", "", "Pejl binary to run (default: go build ./server into a temporary directory)")
 	flag.IntVar(&cfg.runs, "runs", 1, "runs per target (alternating between targets)")
@@ -102,6 +104,8 @@ func run() error {
 		return fmt.Errorf("-src-hosts must be 1..250")
 	case cfg.duration > 30*time.Minute:
 		return fmt.Errorf("-duration is at most 30m")
+	case cfg.redisFsync != "no" && cfg.redisFsync != "always" && cfg.redisFsync != "everysec":
+		return fmt.Errorf("-redis-fsync must be no, always or everysec")
 	case cfg.votesPerSec < 0 || cfg.senders < 1 || cfg.rounds < 0 || cfg.orderProbes < 0:
 		return fmt.Errorf("-votes-per-sec, -senders, -rounds and -order-probes must not be negative")
 	}
@@ -171,7 +175,7 @@ func run() error {
 			}
 			var tgt target
 			if name == "pejl" {
-				tgt = &pejlTarget{bin: absPath(bins[name]), tmp: dir, redisURL: cfg.redis}
+				tgt = &pejlTarget{bin: absPath(bins[name]), tmp: dir, redisURL: cfg.redis, redisFsync: cfg.redisFsync}
 			} else {
 				tgt = &peerTarget{kind: name, bin: bins[name], tmp: dir, stateBytes: func() int {
 					switch {

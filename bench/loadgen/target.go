@@ -195,7 +195,9 @@ type redisProc struct {
 	dir  string
 }
 
-func startRedis(ctx context.Context, tmp string) (*redisProc, error) {
+// startRedis starts a redis-server on a free port; fsync "no" runs it without an
+// append-only file, "always"/"everysec" with one and that appendfsync.
+func startRedis(ctx context.Context, tmp, fsync string) (*redisProc, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		return nil, errors.New("-redis auto needs redis-server on PATH (Debian: apt-get install redis-server)")
@@ -208,9 +210,13 @@ func startRedis(ctx context.Context, tmp string) (*redisProc, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	p, err := startProc(dir, filepath.Join(tmp, "redis.log"), cleanEnv(), bin,
-		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", dir, "--maxclients", "10000")
+	args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--dir", dir, "--maxclients", "10000"}
+	if fsync == "no" {
+		args = append(args, "--appendonly", "no")
+	} else {
+		args = append(args, "--appendonly", "yes", "--appendfsync", fsync)
+	}
+	p, err := startProc(dir, filepath.Join(tmp, "redis.log"), cleanEnv(), bin, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -258,12 +264,14 @@ type pejlTarget struct {
 	bin      string
 	tmp      string
 	redisURL string // "", "auto" or a URL
-	p        *proc
-	redis    *redisProc
-	base     string
-	http     *http.Client
-	token    string
-	engName  string
+	// redisFsync is -redis-fsync, for "auto".
+	redisFsync string
+	p          *proc
+	redis      *redisProc
+	base       string
+	http       *http.Client
+	token      string
+	engName    string
 }
 
 func (t *pejlTarget) name() string           { return "pejl" }
@@ -307,13 +315,16 @@ func (t *pejlTarget) start(ctx context.Context) error {
 	t.engName = "embedded"
 	switch {
 	case t.redisURL == "auto":
-		r, err := startRedis(ctx, t.tmp)
+		r, err := startRedis(ctx, t.tmp, t.redisFsync)
 		if err != nil {
 			return err
 		}
 		t.redis = r
 		env = append(env, "PEJL_REDIS_URL=redis://127.0.0.1:"+strconv.Itoa(r.port)+"/0")
 		t.engName = "redis"
+		if t.redisFsync != "no" {
+			t.engName = "redis (appendfsync " + t.redisFsync + ")"
+		}
 	case t.redisURL != "":
 		env = append(env, "PEJL_REDIS_URL="+t.redisURL)
 		t.engName = "redis"

@@ -272,7 +272,8 @@ func (h *Hub) serve(w http.ResponseWriter, r *http.Request, c *conn, lookupErr e
 		}
 		closeCode = CloseSessionGone
 	}
-	ws, err := h.upgrader.Upgrade(w, r, nil)
+	hj := &batchHijacker{ResponseWriter: w}
+	ws, err := h.upgrader.Upgrade(hj, r, nil)
 	if err != nil {
 		return // the upgrader answered
 	}
@@ -283,7 +284,7 @@ func (h *Hub) serve(w http.ResponseWriter, r *http.Request, c *conn, lookupErr e
 		_ = ws.Close()
 		return
 	}
-	c.init(h, ws)
+	c.init(h, ws, hj.conn)
 	h.conns[c] = struct{}{}
 	h.connWG.Add(1) // the reader's
 	h.mu.Unlock()

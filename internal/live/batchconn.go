@@ -1,0 +1,98 @@
+package live
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// batchConn is a socket's network connection under gorilla's Conn. While the writer holds
+// a batch open (begin … flush), the frames gorilla writes are gathered and go out in one
+// write: several acks queued at once cost one system call instead of one each. Outside a
+// batch every write goes straight through. gorilla writes whole frames under its own lock
+// (also the pong and close replies its reader sends), so frames never interleave in the
+// buffer. The buffer is pooled: an idle socket holds none.
+type batchConn struct {
+	net.Conn
+	mu       sync.Mutex
+	batching bool
+	buf      *[]byte
+	err      error // the first error of a gathered write, reported by flush
+}
+
+// batchFlushAt: a batch this large is written at once, whatever is still queued.
+const batchFlushAt = 16 << 10
+
+var batchBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func (b *batchConn) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.batching {
+		return b.Conn.Write(p)
+	}
+	if b.buf == nil {
+		b.buf = batchBufs.Get().(*[]byte)
+	}
+	*b.buf = append(*b.buf, p...)
+	if len(*b.buf) >= batchFlushAt {
+		b.writeLocked()
+	}
+	return len(p), b.err
+}
+
+// begin opens a batch.
+func (b *batchConn) begin() {
+	b.mu.Lock()
+	b.batching = true
+	b.mu.Unlock()
+}
+
+// flush writes what the batch gathered, within wait, and closes the batch.
+func (b *batchConn) flush(wait time.Duration) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.batching {
+		return nil
+	}
+	b.batching = false
+	if b.buf != nil && len(*b.buf) > 0 && b.err == nil {
+		_ = b.Conn.SetWriteDeadline(time.Now().Add(wait))
+	}
+	b.writeLocked()
+	if b.buf != nil {
+		*b.buf = (*b.buf)[:0]
+		if cap(*b.buf) <= 4*batchFlushAt {
+			batchBufs.Put(b.buf)
+		}
+		b.buf = nil
+	}
+	return b.err
+}
+
+func (b *batchConn) writeLocked() {
+	if b.buf == nil {
+		return // nothing was written in the batch
+	}
+	if b.err == nil && len(*b.buf) > 0 {
+		_, b.err = b.Conn.Write(*b.buf)
+	}
+	*b.buf = (*b.buf)[:0]
+}
+
+// batchHijacker hands gorilla's Upgrader a batchConn when it hijacks the connection.
+type batchHijacker struct {
+	http.ResponseWriter
+	conn *batchConn
+}
+
+func (w *batchHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	w.conn = &batchConn{Conn: nc}
+	return w.conn, brw, nil
+}
