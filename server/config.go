@@ -45,6 +45,11 @@ type Config struct {
 	DebugAddr string `env:"PEJL_DEBUG_ADDR"`
 	// Instance names this process among several (presence, logs); default the host name.
 	Instance string `env:"PEJL_INSTANCE"`
+	// Timezone is the IANA zone people read times in: every export writes local times with
+	// their offset, and file names carry the local date.
+	Timezone string `env:"PEJL_TIMEZONE" envDefault:"Europe/Copenhagen"`
+	// Location is Timezone, loaded.
+	Location *time.Location `env:"-"`
 }
 
 func loadConfig(getenv func(string) string) (Config, error) {
@@ -52,7 +57,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	vars := map[string]string{}
 	for _, k := range []string{"PEJL_ADDR", "PEJL_PUBLIC_URL", "PEJL_DATA_DIR", "PEJL_REDIS_URL",
 		"PEJL_ADMIN_EMAIL", "PEJL_ADMIN_PASSWORD", "PEJL_ALLOWED_ORIGINS", "PEJL_TRUSTED_PROXIES",
-		"PEJL_LOG_FORMAT", "PEJL_LOG_LEVEL", "PEJL_RETENTION", "PEJL_SHUTDOWN_TIMEOUT", "PEJL_INSTANCE", "PEJL_DEBUG_ADDR", "PEJL_DRAIN_DELAY"} {
+		"PEJL_LOG_FORMAT", "PEJL_LOG_LEVEL", "PEJL_RETENTION", "PEJL_SHUTDOWN_TIMEOUT", "PEJL_INSTANCE", "PEJL_DEBUG_ADDR", "PEJL_DRAIN_DELAY", "PEJL_TIMEZONE"} {
 		if v := getenv(k); v != "" {
 			vars[k] = v
 		}
@@ -86,5 +91,10 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if cfg.Retention <= 0 {
 		return cfg, fmt.Errorf("configuration: PEJL_RETENTION must be positive (e.g. 4320h)")
 	}
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil || cfg.Timezone == "" || cfg.Timezone == "Local" {
+		return cfg, fmt.Errorf("configuration: PEJL_TIMEZONE %q is not a time zone such as Europe/Copenhagen", cfg.Timezone)
+	}
+	cfg.Location = loc
 	return cfg, nil
 }

@@ -13,15 +13,16 @@ func TestLoadConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Addr != ":8080" || cfg.PublicURL != "http://localhost:8080" || cfg.DataDir != "./data" ||
-		cfg.Retention != 4320*time.Hour || cfg.AllowedOrigins[0] != "http://localhost:8080" || cfg.RedisURL != "" {
+		cfg.Retention != 4320*time.Hour || cfg.AllowedOrigins[0] != "http://localhost:8080" || cfg.RedisURL != "" ||
+		cfg.Location.String() != "Europe/Copenhagen" {
 		t.Fatalf("defaults: %+v", cfg)
 	}
 	cfg, err = loadConfig(env(map[string]string{"PEJL_ADDR": "127.0.0.1:9000", "PEJL_PUBLIC_URL": "https://pejl.example.dk/",
-		"PEJL_ALLOWED_ORIGINS": "https://a.dk,https://b.dk", "PEJL_RETENTION": "24h"}))
+		"PEJL_ALLOWED_ORIGINS": "https://a.dk,https://b.dk", "PEJL_RETENTION": "24h", "PEJL_TIMEZONE": "America/New_York"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.PublicURL != "https://pejl.example.dk" || len(cfg.AllowedOrigins) != 2 || cfg.Retention != 24*time.Hour {
+	if cfg.PublicURL != "https://pejl.example.dk" || len(cfg.AllowedOrigins) != 2 || cfg.Retention != 24*time.Hour || cfg.Location.String() != "America/New_York" {
 		t.Fatalf("parsed: %+v", cfg)
 	}
 	for _, bad := range []map[string]string{
@@ -30,6 +31,7 @@ func TestLoadConfig(t *testing.T) {
 		{"PEJL_LOG_FORMAT": "xml"},
 		{"PEJL_RETENTION": "soon"},
 		{"PEJL_RETENTION": "-1h"},
+		{"PEJL_TIMEZONE": "Mars/Olympus"},
 	} {
 		if _, err := loadConfig(env(bad)); err == nil || !strings.Contains(err.Error(), "configuration") {
 			t.Errorf("%v: err %v", bad, err)

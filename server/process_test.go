@@ -445,9 +445,10 @@ func TestExportsOverHTTP(t *testing.T) {
 	s, _ := setupAndVote(t, p.base, 5)
 	a := login(t, p.base)
 	for _, tc := range []struct{ path, ct, starts string }{
-		{"votes.csv", "text/csv; charset=utf-8", "\ufeffsession_id,section_id,section_title,activity_id,activity_kind,statement_id,statement_text,participant,group,value,updated_at"},
-		{"votes.csv?delimiter=semicolon", "text/csv; charset=utf-8", "\ufeffsession_id;section_id;"},
-		{"comments.csv", "text/csv; charset=utf-8", "\ufeffsession_id,section_id,section_title,activity_id,statement_id,comment_id,participant,group,text,upvotes,hidden,created_at"},
+		{"votes.csv?columns=ids", "text/csv; charset=utf-8", "\ufeffsession_id,section_id,section_title,activity_id,activity_kind,statement_id,statement_text,participant,group,value,updated_at"},
+		{"votes.csv?delimiter=semicolon&columns=ids", "text/csv; charset=utf-8", "\ufeffsession_id;section_id;"},
+		{"votes.csv?delimiter=semicolon", "text/csv; charset=utf-8", "\ufeffForløb;Afsnit;Aktivitet;Type;Udsagn;Deltager;Gruppe;Svar;Tidspunkt"},
+		{"comments.csv?columns=ids", "text/csv; charset=utf-8", "\ufeffsession_id,section_id,section_title,activity_id,statement_id,comment_id,participant,group,text,upvotes,hidden,created_at,starred"},
 		{"results.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "PK"},
 		{"report.pdf", "application/pdf", "%PDF"},
 		{"session.json", "application/json; charset=utf-8", "{"},
@@ -461,7 +462,10 @@ func TestExportsOverHTTP(t *testing.T) {
 		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != tc.ct || !strings.HasPrefix(string(body), tc.starts) {
 			t.Fatalf("%s: %d %q %.120q", tc.path, resp.StatusCode, resp.Header.Get("Content-Type"), body)
 		}
-		if tc.path == "votes.csv" && strings.Count(string(body), "\r\n") != 6 {
+		if tc.path == "report.pdf" && !strings.Contains(resp.Header.Get("Content-Disposition"), "filename*=UTF-8''Rapport%20%E2%80%93%20Kill%20test%20%E2%80%93%20") {
+			t.Fatalf("report.pdf: Content-Disposition %q", resp.Header.Get("Content-Disposition"))
+		}
+		if tc.path == "votes.csv?columns=ids" && strings.Count(string(body), "\r\n") != 6 {
 			t.Fatalf("votes.csv has %d lines, want header + 5:\n%s", strings.Count(string(body), "\r\n"), body)
 		}
 	}

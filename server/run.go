@@ -63,7 +63,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}()
 
-	svc := forum.NewService(engine, forum.Config{PublicURL: cfg.PublicURL, Retention: cfg.Retention, Logger: log})
+	svc := forum.NewService(engine, forum.Config{PublicURL: cfg.PublicURL, Retention: cfg.Retention, Logger: log, Location: cfg.Location})
 	defer svc.Close()
 
 	if err := bootstrapAdmin(ctx, cfg, svc, stdout); err != nil {
@@ -258,14 +258,16 @@ func sweepRetention(ctx context.Context, svc *forum.Service, log *slog.Logger) {
 // exports wires package export's formats into the HTTP edge.
 func exports() httpapi.Exports {
 	return httpapi.Exports{
-		VotesCSV: func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, semicolon bool) error {
-			return export.VotesCSV(ctx, w, svc, sess, export.CSVOptions{Semicolon: semicolon})
+		VotesCSV: func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt httpapi.ExportOptions) error {
+			return export.VotesCSV(ctx, w, svc, sess, export.CSVOptions{Semicolon: opt.Semicolon, Labels: !opt.IDs})
 		},
-		CommentsCSV: func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, semicolon bool) error {
-			return export.CommentsCSV(ctx, w, svc, sess, export.CSVOptions{Semicolon: semicolon})
+		CommentsCSV: func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt httpapi.ExportOptions) error {
+			return export.CommentsCSV(ctx, w, svc, sess, export.CSVOptions{Semicolon: opt.Semicolon, Labels: !opt.IDs})
 		},
-		XLSX:           export.XLSX,
-		PDF:            export.PDF,
+		XLSX: export.XLSX,
+		PDF: func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt httpapi.ExportOptions) error {
+			return export.PDFWith(ctx, w, svc, sess, export.PDFOptions{OmitUnused: opt.OmitUnused})
+		},
 		JSON:           export.JSON,
 		ComparisonXLSX: export.ComparisonXLSX,
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -56,7 +57,7 @@ func ComparisonXLSX(ctx context.Context, w io.Writer, cmp *forum.Comparison) err
 		head = append(head, t["pooled"]+": "+strconv.Itoa(v))
 	}
 	for _, ss := range cmp.Sessions {
-		name := sessionName(lang, ss)
+		name := sessionName(lang, ss, cmp.Location)
 		head = append(head, name+": "+t["responses"], name+": "+t["mean"])
 	}
 	for _, g := range cmp.Groups {
@@ -102,7 +103,7 @@ func ComparisonXLSX(ctx context.Context, w io.Writer, cmp *forum.Comparison) err
 		if ss.EndedAt != nil {
 			date = *ss.EndedAt
 		}
-		if err := ls.add(ss.ID, ss.Title, ss.Code, fmtDate(lang, date), ss.Participants, ss.AnonymityThreshold, string(ss.State)); err != nil {
+		if err := ls.add(ss.ID, ss.Title, ss.Code, fmtDate(lang, date, cmp.Location), ss.Participants, ss.AnonymityThreshold, string(ss.State)); err != nil {
 			return err
 		}
 	}
@@ -114,10 +115,10 @@ func ComparisonXLSX(ctx context.Context, w io.Writer, cmp *forum.Comparison) err
 }
 
 // sessionName names a session in a column header: its title and date.
-func sessionName(lang string, s forum.ComparedSession) string {
+func sessionName(lang string, s forum.ComparedSession, loc *time.Location) string {
 	date := s.CreatedAt
 	if s.EndedAt != nil {
 		date = *s.EndedAt
 	}
-	return fmt.Sprintf("%s (%s)", s.Title, fmtDate(lang, date))
+	return fmt.Sprintf("%s (%s)", s.Title, fmtDate(lang, date, loc))
 }

@@ -6,17 +6,63 @@ import (
 	"encoding/csv"
 	"io"
 	"strconv"
+	"time"
 
 	"pejl/internal/forum"
 )
 
-// VotesColumns are the columns of votes.csv, in order (the API contract).
+// VotesColumns are the columns of votes.csv, in order (the API contract's machine form).
 var VotesColumns = []string{"session_id", "section_id", "section_title", "activity_id", "activity_kind",
 	"statement_id", "statement_text", "participant", "group", "value", "updated_at"}
 
-// CommentsColumns are the columns of comments.csv, in order (the API contract).
+// CommentsColumns are the columns of comments.csv, in order (the API contract's machine form,
+// with starred added at the end).
 var CommentsColumns = []string{"session_id", "section_id", "section_title", "activity_id", "statement_id",
-	"comment_id", "participant", "group", "text", "upvotes", "hidden", "created_at"}
+	"comment_id", "participant", "group", "text", "upvotes", "hidden", "created_at", "starred"}
+
+// votesLabelColumns and commentsLabelColumns are the word keys of the headers of the form for
+// people (CSVOptions.Labels), in order.
+var (
+	votesLabelColumns    = []string{"session", "section", "activity", "kind", "statement", "participant", "group", "value", "updated_at"}
+	commentsLabelColumns = []string{"session", "section", "activity", "statement", "participant", "group", "comment", "upvotes", "hidden", "starred", "created_at"}
+)
+
+func (b *base) headers(keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = b.t[k]
+	}
+	return out
+}
+
+// csvTime writes an instant in the export's zone, in the form's format.
+func (b *base) csvTime(buf []byte, t time.Time, labels bool) []byte {
+	if t.IsZero() {
+		return buf[:0]
+	}
+	if labels {
+		return t.In(b.loc).AppendFormat(buf[:0], labelTimeFormat)
+	}
+	return t.In(b.loc).AppendFormat(buf[:0], timeFormat)
+}
+
+func (b *base) yesNo(v bool) string {
+	if v {
+		return b.t["yes"]
+	}
+	return b.t["no"]
+}
+
+// activityName names an activity for people: its prompt, else its kind.
+func (b *base) activityName(ai *actInfo) string {
+	if ai == nil {
+		return ""
+	}
+	if ai.a.Prompt != "" {
+		return ai.a.Prompt
+	}
+	return kindName(b.t, ai.a.Kind)
+}
 
 // utf8BOM makes Excel read the file as UTF-8.
 const utf8BOM = "\ufeff"
@@ -56,16 +102,23 @@ func (c *csvWriter) close() error {
 	return c.cw.Error()
 }
 
-// VotesCSV writes votes.csv: one row per current vote, with the columns of VotesColumns.
-// Rows come in the engine's scan order. participant is the participant's pseudonym (never
-// the resume token); group follows forum.RowRule; value is the vote's value as JSON (a number
-// for a scale, a list of option ids, items or words otherwise); updated_at is RFC 3339 UTC.
+// VotesCSV writes votes.csv: one row per current vote, in the engine's scan order. In the
+// machine form (the columns of VotesColumns) participant is the participant's pseudonym
+// (never the resume token), group follows forum.RowRule, value is the vote's value as JSON (a
+// number for a scale, a list of option ids, items or words otherwise) and updated_at is RFC
+// 3339 in the export's zone. The form for people (opt.Labels) has the same rows with titles,
+// prompts, statement texts, group labels and option labels, headers in the session's
+// language and local times.
 func VotesCSV(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt CSVOptions) error {
 	b, err := load(ctx, svc, sess)
 	if err != nil {
 		return err
 	}
-	c, err := newCSVWriter(w, opt, VotesColumns)
+	header := VotesColumns
+	if opt.Labels {
+		header = b.headers(votesLabelColumns)
+	}
+	c, err := newCSVWriter(w, opt, header)
 	if err != nil {
 		return err
 	}
@@ -74,12 +127,17 @@ func VotesCSV(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.
 		if c.n%4096 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
+		ai := b.acts[v.Activity]
 		var secID, secTitle, kind string
-		if ai := b.acts[v.Activity]; ai != nil {
+		if ai != nil {
 			secID, secTitle, kind = ai.a.Section, ai.secTitle, ai.a.Kind
 		}
-		gid, _ := b.voteGroup(&v)
-		tbuf = v.UpdatedAt.UTC().AppendFormat(tbuf[:0], timeFormat)
+		gid, glabel := b.voteGroup(&v)
+		tbuf = b.csvTime(tbuf, v.UpdatedAt, opt.Labels)
+		if opt.Labels {
+			return c.write(sess.Title, secTitle, b.activityName(ai), kindName(b.t, kind), b.stmts[v.Statement].Text,
+				v.Participant, glabel, b.valueText(ai, v.Value), string(tbuf))
+		}
 		return c.write(sess.ID, secID, secTitle, v.Activity, kind, v.Statement, b.stmts[v.Statement].Text,
 			v.Participant, gid, string(v.Value), string(tbuf))
 	})
@@ -90,27 +148,40 @@ func VotesCSV(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.
 }
 
 // CommentsCSV writes comments.csv: every comment, hidden ones included (hidden says so), in
-// creation order, with the columns of CommentsColumns.
+// creation order, with the columns of CommentsColumns — or, with opt.Labels, the form for
+// people (see VotesCSV).
 func CommentsCSV(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt CSVOptions) error {
 	b, err := load(ctx, svc, sess)
 	if err != nil {
 		return err
 	}
-	c, err := newCSVWriter(w, opt, CommentsColumns)
+	header := CommentsColumns
+	if opt.Labels {
+		header = b.headers(commentsLabelColumns)
+	}
+	c, err := newCSVWriter(w, opt, header)
 	if err != nil {
 		return err
 	}
+	tbuf := make([]byte, 0, 32)
 	err = svc.ScanComments(ctx, sess.ID, func(cm forum.Comment) error {
 		if c.n%4096 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
+		ai := b.acts[cm.Activity]
 		var secID, secTitle string
-		if ai := b.acts[cm.Activity]; ai != nil {
+		if ai != nil {
 			secID, secTitle = ai.a.Section, ai.secTitle
 		}
-		gid, _ := b.commentGroup(&cm)
+		gid, glabel := b.commentGroup(&cm)
+		tbuf = b.csvTime(tbuf, cm.CreatedAt, opt.Labels)
+		if opt.Labels {
+			return c.write(sess.Title, secTitle, b.activityName(ai), b.stmts[cm.Statement].Text, cm.Participant, glabel,
+				cm.Text, strconv.FormatInt(cm.Upvotes, 10), b.yesNo(cm.Hidden), b.yesNo(cm.Starred), string(tbuf))
+		}
 		return c.write(sess.ID, secID, secTitle, cm.Activity, cm.Statement, cm.ID, cm.Participant, gid,
-			cm.Text, strconv.FormatInt(cm.Upvotes, 10), strconv.FormatBool(cm.Hidden), fmtTime(cm.CreatedAt))
+			cm.Text, strconv.FormatInt(cm.Upvotes, 10), strconv.FormatBool(cm.Hidden), string(tbuf),
+			strconv.FormatBool(cm.Starred))
 	})
 	if err != nil {
 		return err

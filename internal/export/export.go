@@ -19,7 +19,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	_ "time/tzdata" // dates in reports are Danish time, also on hosts without a zoneinfo database
 
@@ -31,6 +30,10 @@ import (
 type CSVOptions struct {
 	// Semicolon separates fields with ";" instead of "," (what Danish Excel expects).
 	Semicolon bool
+	// Labels writes the form for people: headers in the session's language, titles and
+	// labels instead of ids, times as "2006-01-02 15:04:05 -07:00". Without it the CSV has
+	// the spec's machine form: its column names, ids as values, RFC 3339 times.
+	Labels bool
 }
 
 // Neutralise makes a cell safe to open in a spreadsheet: a value that begins with "=", "+",
@@ -47,15 +50,12 @@ func Neutralise(s string) string {
 	return s
 }
 
-// timeFormat is how exports write instants: UTC, milliseconds, RFC 3339.
-const timeFormat = "2006-01-02T15:04:05.000Z07:00"
-
-func fmtTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(timeFormat)
-}
+// timeFormat is how machine-readable exports write instants: local time with its offset,
+// milliseconds, RFC 3339. labelTimeFormat is the form for people.
+const (
+	timeFormat      = "2006-01-02T15:04:05.000Z07:00"
+	labelTimeFormat = "2006-01-02 15:04:05 -07:00"
+)
 
 // actInfo is what an export needs to know about an activity.
 type actInfo struct {
@@ -79,6 +79,7 @@ type base struct {
 	acts      map[string]*actInfo
 	stmts     map[string]charter.Statement
 	generated time.Time
+	loc       *time.Location // the zone times are written in (forum.Config.Location)
 }
 
 func load(ctx context.Context, svc *forum.Service, sess *forum.Session) (*base, error) {
@@ -103,7 +104,10 @@ func load(ctx context.Context, svc *forum.Service, sess *forum.Session) (*base, 
 	b := &base{sess: sess, ch: ch, lang: langOf(sess.Language), total: total, counts: counts,
 		visible: forum.VisibleGroups(sess, total, counts), rows: rows,
 		acts: map[string]*actInfo{}, stmts: map[string]charter.Statement{},
-		generated: svc.Config().Now().UTC()}
+		generated: svc.Config().Now().UTC(), loc: svc.Config().Location}
+	if b.loc == nil {
+		b.loc = forum.DefaultLocation()
+	}
 	b.t = words[b.lang]
 	for i := range ch.Sections {
 		for _, st := range ch.Sections[i].Statements {
@@ -311,12 +315,12 @@ var words = map[string]map[string]string{
 		"count": "Antal", "points": "Point", "prompt": "Spørgsmål", "comments": "Kommentarer",
 		"overview": "Overblik over alle udsagn", "report": "Rapport", "generated": "Rapporten er dannet",
 		"page": "Side", "of": "af", "pooled": "Samlet", "groups": "Grupper", "code": "Kode",
-		"state": "Status", "no_answers": "Ingen svar endnu.", "no_comments": "Ingen kommentarer.",
+		"state": "Status", "no_answers": "Ingen svar", "no_comments": "Ingen kommentarer.",
 		"more_comments": "%d kommentarer mere står i Excel-filen.", "share_note": "Feltets farve viser andelen af svar; tallet er andelen i procent.",
 		"group_note":   "Resultater for grupper vises kun for grupper med mindst %d deltagere; mindre grupper er lagt sammen i \"Øvrige\" eller udeladt. Totalerne er altid med alle.",
 		"groups_title": "Grupper med resultater",
 		"kind_scale":   "Skala", "kind_choice": "Valg", "kind_rank": "Rangering", "kind_words": "Ord", "kind_comments": "Kommentarer",
-		"top_comments": "Kommentarer", "rank_note": "Point: 1. plads giver flest point (Borda).",
+		"top_comments": "Kommentarer", "rank_note": "Point: 1. plads giver %d point, 2. plads %d og så videre ned til 1 point for sidste valgte plads.", "rank_note1": "Point: hver, der vælger et punkt, giver det 1 point.", "rank_note2": "Point: 1. plads giver 2 point, 2. plads 1 point.",
 		"yes": "ja", "no": "nej", "contents": "Indhold",
 		"no_groups":        "Ingen grupper med mindst %d deltagere.",
 		"sessions_count":   "Forløb i sammenligningen",
@@ -339,12 +343,12 @@ var words = map[string]map[string]string{
 		"count": "Count", "points": "Points", "prompt": "Question", "comments": "Comments",
 		"overview": "Overview of all statements", "report": "Report", "generated": "Report generated",
 		"page": "Page", "of": "of", "pooled": "Pooled", "groups": "Groups", "code": "Code",
-		"state": "State", "no_answers": "No answers yet.", "no_comments": "No comments.",
+		"state": "State", "no_answers": "No answers", "no_comments": "No comments.",
 		"more_comments": "%d more comments are in the Excel file.", "share_note": "A cell's shade shows the share of answers; the number is the share in per cent.",
 		"group_note":   "Results by group are shown only for groups with at least %d participants; smaller groups are merged into \"Other\" or left out. Totals always include everyone.",
 		"groups_title": "Groups with results",
 		"kind_scale":   "Scale", "kind_choice": "Choice", "kind_rank": "Ranking", "kind_words": "Words", "kind_comments": "Comments",
-		"top_comments": "Comments", "rank_note": "Points: first place gives the most points (Borda).",
+		"top_comments": "Comments", "rank_note": "Points: first place gives %d points, second place %d and so on down to 1 point for the last place chosen.", "rank_note1": "Points: each person who picks an item gives it 1 point.", "rank_note2": "Points: first place gives 2 points, second place 1 point.",
 		"yes": "yes", "no": "no", "contents": "Contents",
 		"no_groups":        "No group has at least %d participants.",
 		"sessions_count":   "Sessions compared",
@@ -358,18 +362,14 @@ var words = map[string]map[string]string{
 var monthsDA = []string{"januar", "februar", "marts", "april", "maj", "juni", "juli", "august",
 	"september", "oktober", "november", "december"}
 
-// fmtDate writes a date for people in the language, in Danish time.
-func fmtDate(lang string, t time.Time) string {
-	t = t.In(copenhagen())
+// fmtDate writes a date for people in the language, in the zone loc.
+func fmtDate(lang string, t time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc = forum.DefaultLocation()
+	}
+	t = t.In(loc)
 	if lang == "da" {
 		return strconv.Itoa(t.Day()) + ". " + monthsDA[t.Month()-1] + " " + strconv.Itoa(t.Year())
 	}
 	return t.Format("2 January 2006")
 }
-
-var copenhagen = sync.OnceValue(func() *time.Location {
-	if loc, err := time.LoadLocation("Europe/Copenhagen"); err == nil {
-		return loc
-	}
-	return time.UTC
-})

@@ -143,7 +143,7 @@ func TestVotesCSV(t *testing.T) {
 					t.Errorf("choice value %q is not a JSON list of option ids", r[col("value")])
 				}
 			}
-			if !strings.HasPrefix(r[col("updated_at")], "2025-11-25T13:30:00.000Z") {
+			if !strings.HasPrefix(r[col("updated_at")], "2025-11-25T14:30:00.000+01:00") { // local time, offset
 				t.Errorf("updated_at = %q", r[col("updated_at")])
 			}
 		}
@@ -162,7 +162,7 @@ func TestCommentsCSV(t *testing.T) {
 	must(t, export.CommentsCSV(context.Background(), &buf, f.svc, f.sess, export.CSVOptions{Semicolon: true}))
 	recs := readCSV(t, buf.Bytes(), ';')
 	want := []string{"session_id", "section_id", "section_title", "activity_id", "statement_id", "comment_id",
-		"participant", "group", "text", "upvotes", "hidden", "created_at"}
+		"participant", "group", "text", "upvotes", "hidden", "created_at", "starred"}
 	if !slices.Equal(recs[0], want) {
 		t.Fatalf("header = %q, want %q", recs[0], want)
 	}

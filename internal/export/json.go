@@ -90,8 +90,8 @@ func JSON(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Sess
 	}); err != nil {
 		return err
 	}
-	head := jsonHead{Format: JSONFormat, GeneratedAt: b.generated.Truncate(time.Millisecond),
-		Session: svc.Info(sess), Charter: b.ch,
+	head := jsonHead{Format: JSONFormat, GeneratedAt: b.generated.Truncate(time.Millisecond).In(b.loc),
+		Session: b.localInfo(svc.Info(sess)), Charter: b.ch,
 		Participants: forum.ParticipantsView{Count: b.total, Groups: forum.GroupCounts(b.visible)},
 		Groups:       b.visible, Activities: []jsonActivity{}}
 	if head.Groups == nil {
@@ -134,7 +134,7 @@ func JSON(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Sess
 		}
 		return enc.Encode(jsonComment{ID: c.ID, Activity: c.Activity, Section: sec, Statement: c.Statement,
 			Participant: c.Participant, Group: gid, Text: c.Text, Upvotes: c.Upvotes, Hidden: c.Hidden,
-			Starred: c.Starred, CreatedAt: c.CreatedAt})
+			Starred: c.Starred, CreatedAt: c.CreatedAt.In(b.loc)})
 	})
 	if err != nil {
 		return err
@@ -147,7 +147,7 @@ func JSON(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Sess
 		}
 		gid, _ := b.voteGroup(&v)
 		return enc.Encode(jsonVote{Activity: v.Activity, Statement: v.Statement, Participant: v.Participant,
-			Group: gid, Value: v.Value, UpdatedAt: v.UpdatedAt})
+			Group: gid, Value: v.Value, UpdatedAt: v.UpdatedAt.In(b.loc)})
 	})
 	if err != nil {
 		return err
@@ -174,4 +174,14 @@ func (a *streamedArray) next() error {
 	}
 	a.n++
 	return nil
+}
+
+// localInfo writes the session's times in the export's zone.
+func (b *base) localInfo(in forum.SessionInfo) forum.SessionInfo {
+	in.CreatedAt, in.ExpiresAt = in.CreatedAt.In(b.loc), in.ExpiresAt.In(b.loc)
+	if in.EndedAt != nil {
+		t := in.EndedAt.In(b.loc)
+		in.EndedAt = &t
+	}
+	return in
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-pdf/fpdf"
 
+	"pejl/internal/charter"
 	"pejl/internal/forum"
 )
 
@@ -75,6 +76,7 @@ func dark(c rgb) bool { return 0.299*float64(c.r)+0.587*float64(c.g)+0.114*float
 // report renders one session's PDF.
 type report struct {
 	*base
+	opt      PDFOptions
 	pdf      *fpdf.Fpdf
 	glyph    map[rune]bool
 	lo, hi   int
@@ -84,19 +86,31 @@ type report struct {
 	ncomm    map[string]int
 }
 
-// PDF writes report.pdf: a title page (session, charter, date, participants, groups), a
+// PDFOptions tune the report.
+type PDFOptions struct {
+	// OmitUnused leaves out activities nobody answered.
+	OmitUnused bool
+}
+
+// PDF writes report.pdf with the default options; see PDFWith.
+func PDF(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session) error {
+	return PDFWith(ctx, w, svc, sess, PDFOptions{})
+}
+
+// PDFWith writes report.pdf: a title page (session, charter, date, participants, groups), a
 // one-page overview heat-map of every statement, then the charter section by section with a
 // bar of each statement's distribution and its mean (in total and per visible group), the
 // section's top comments (starred first, then by upvotes; hidden ones left out) and the
 // results of choice, ranking and word activities. In the session's language, with an
 // embedded font, so Danish letters render everywhere. Text is set as text: nothing in a
-// comment is interpreted.
-func PDF(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session) error {
+// comment is interpreted. Statements and items are printed in full, wrapped, never cut;
+// emoji the font lacks are left out.
+func PDFWith(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt PDFOptions) error {
 	b, err := load(ctx, svc, sess)
 	if err != nil {
 		return err
 	}
-	r := &report{base: b, glyph: map[rune]bool{}, results: map[string]forum.Results{},
+	r := &report{base: b, opt: opt, glyph: map[rune]bool{}, results: map[string]forum.Results{},
 		groupRes: map[string][]forum.GroupResults{}, comments: map[string][]forum.Comment{}, ncomm: map[string]int{}}
 	r.lo, r.hi = scaleRange(sess)
 	for i := range sess.Activities {
@@ -158,8 +172,10 @@ func (r *report) loadComments(ctx context.Context, svc *forum.Service) error {
 	})
 }
 
-// text makes s printable in the embedded font: characters the font lacks (emoji, for
-// example) become "?", control characters become spaces.
+// text makes s printable in the embedded font: characters the font lacks are left out
+// (emoji and other symbols, with their joiners, variation selectors and skin tones) or,
+// for letters of scripts the font lacks, become "?"; control characters become spaces.
+// Spaces left doubled by a removal are collapsed.
 func (r *report) text(s string) string {
 	ok := true
 	for _, c := range s {
@@ -172,19 +188,33 @@ func (r *report) text(s string) string {
 		return s
 	}
 	var sb strings.Builder
+	dropped := false // a character was left out since the last one written
 	for _, c := range s {
 		switch {
-		case r.has(c):
+		case r.has(c) && !unicode.IsSpace(c):
+			if dropped && unicode.IsPunct(c) {
+				// "arbejde 🎉!" reads "arbejde!", not "arbejde !"
+				out := strings.TrimRight(sb.String(), " ")
+				sb.Reset()
+				sb.WriteString(out)
+			}
 			sb.WriteRune(c)
-		case unicode.IsControl(c) || unicode.IsSpace(c):
-			sb.WriteByte(' ')
-		case unicode.Is(unicode.Mn, c) || c == '\u200d' || (c >= 0xfe00 && c <= 0xfe0f) || (c >= 0x1f3fb && c <= 0x1f3ff):
-			// combining marks, emoji joiners, variation selectors and skin tones: drop
-		default:
+			dropped = false
+		case unicode.IsSpace(c) || unicode.IsControl(c):
+			if c == '\n' {
+				sb.WriteRune(c)
+			} else if !dropped || !strings.HasSuffix(sb.String(), " ") {
+				sb.WriteByte(' ')
+			}
+		case unicode.IsLetter(c) || unicode.IsDigit(c):
 			sb.WriteByte('?')
+			dropped = false
+		default:
+			// emoji, symbols, combining marks, joiners, variation selectors, skin tones: left out
+			dropped = true
 		}
 	}
-	return sb.String()
+	return strings.TrimSpace(sb.String())
 }
 
 func (r *report) has(c rune) bool {
@@ -251,8 +281,16 @@ func (r *report) firstBlockHeight(a *forum.Activity) float64 {
 		return h
 	case forum.KindChoice, forum.KindRank, forum.KindWords:
 		r.font("B", 10.5, colInk)
-		n := len(r.rankedItems(r.acts[a.ID], r.results[a.ID]))
-		return 2 + float64(len(r.lines(a.Prompt, contentW)))*5 + 6 + float64(max(1, min(n, maxItems)))*5.2 + 3
+		h := 2 + float64(len(r.lines(a.Prompt, contentW)))*5 + 6 + 3
+		items := r.rankedItems(r.acts[a.ID], r.results[a.ID])
+		if len(items) == 0 {
+			return h + 5
+		}
+		r.font("", 8.5, colInk)
+		for _, it := range items[:min(len(items), maxItems)] {
+			h += float64(len(r.lines(it.Label, 68)))*4.2 + 1.2
+		}
+		return h
 	case forum.KindComments:
 		h := 7.0
 		if cs := r.comments[a.ID]; len(cs) > 0 {
@@ -341,7 +379,7 @@ func (r *report) titlePage() {
 		date = *r.sess.EndedAt
 	}
 	facts := [][2]string{
-		{t["date"], fmtDate(r.lang, date)},
+		{t["date"], fmtDate(r.lang, date, r.loc)},
 		{t["participants_title"], strconv.FormatInt(r.total, 10) + " " + t["participants"]},
 	}
 	if len(r.sess.Groups) > 0 {
@@ -399,24 +437,28 @@ func (r *report) titlePage() {
 	p.CellFormat(contentW, 6, t["contents"], "", 1, "L", false, 0, "")
 	r.font("", 10, colInk)
 	p.CellFormat(contentW, 5.5, r.text("·  "+t["overview"]), "", 1, "L", false, 0, "")
-	for _, sec := range r.ch.Sections {
-		if len(r.sectionActivities(sec.ID)) == 0 {
-			continue
-		}
+	for _, sec := range r.contents() {
 		indent := 0.0
 		if sec.Level > 2 {
-			indent = 5
+			indent = 6
 		}
-		if p.GetY() > pageH-marginB-20 {
-			break
+		for i, l := range r.lines(sec.Title, contentW-indent-5) {
+			if p.GetY() > pageH-marginB-12 {
+				p.AddPage()
+			}
+			p.SetX(marginL + indent)
+			if i == 0 {
+				p.CellFormat(5, 5.5, "·", "", 0, "L", false, 0, "")
+			} else {
+				p.SetX(marginL + indent + 5)
+			}
+			p.CellFormat(contentW-indent-5, 5.5, l, "", 1, "L", false, 0, "")
 		}
-		p.SetX(marginL + indent)
-		p.CellFormat(contentW-indent, 5.5, r.fit("·  "+sec.Title, contentW-indent), "", 1, "L", false, 0, "")
 	}
 	// Made by.
 	p.SetY(pageH - marginB - 4)
 	r.font("", 8, colMuted)
-	p.CellFormat(contentW, 4, r.text(fmt.Sprintf("%s %s · Pejl", t["generated"], fmtDate(r.lang, r.generated))), "", 0, "L", false, 0, "")
+	p.CellFormat(contentW, 4, r.text(fmt.Sprintf("%s %s · Pejl", t["generated"], fmtDate(r.lang, r.generated, r.loc))), "", 0, "L", false, 0, "")
 }
 
 type legendItem struct {
@@ -469,11 +511,67 @@ func (r *report) sectionActivities(secID string) []*forum.Activity {
 	var out []*forum.Activity
 	for i := range r.sess.Activities {
 		a := &r.sess.Activities[i]
-		if a.Section == secID {
+		if a.Section == secID && r.shown(a) {
 			out = append(out, a)
 		}
 	}
 	return out
+}
+
+// shown reports whether the report prints the activity: always, unless it leaves out
+// activities nobody answered.
+func (r *report) shown(a *forum.Activity) bool {
+	if !r.opt.OmitUnused {
+		return true
+	}
+	if a.Kind == forum.KindComments {
+		return r.ncomm[a.ID] > 0
+	}
+	res := r.results[a.ID]
+	if a.Kind == forum.KindScale {
+		for _, sr := range res.Statements {
+			if sr.N > 0 {
+				return true
+			}
+		}
+		return false
+	}
+	return res.N > 0
+}
+
+// contents lists the sections the contents name: those with activities the report prints,
+// each with the section it belongs to (a level-2 section above a level-3 one), so the
+// contents nest as the charter does.
+func (r *report) contents() []*charter.Section {
+	var out []*charter.Section
+	var parent *charter.Section
+	parentListed := false
+	for i := range r.ch.Sections {
+		sec := &r.ch.Sections[i]
+		if sec.Level <= 2 {
+			parent, parentListed = sec, false
+		}
+		if len(r.sectionActivities(sec.ID)) == 0 {
+			continue
+		}
+		if sec.Level > 2 && parent != nil && !parentListed {
+			out = append(out, parent)
+		}
+		parentListed = true
+		out = append(out, sec)
+	}
+	return out
+}
+
+// rankNote explains a ranking's points in words.
+func (r *report) rankNote(k int) string {
+	switch k {
+	case 1:
+		return r.t["rank_note1"]
+	case 2:
+		return r.t["rank_note2"]
+	}
+	return fmt.Sprintf(r.t["rank_note"], k, k-1)
 }
 
 // overview draws the heat-map of every statement of every scale activity: one row per
@@ -490,7 +588,7 @@ func (r *report) overview() {
 	var rows []row
 	lastSec := ""
 	for _, a := range r.activitiesInOrder() {
-		if a.Kind != forum.KindScale {
+		if a.Kind != forum.KindScale || !r.shown(a) {
 			continue
 		}
 		ai := r.acts[a.ID]
@@ -543,11 +641,29 @@ func (r *report) overview() {
 		if rw.a == nil {
 			r.fill(colBand)
 			r.font("B", fontSize, colAccent)
-			p.CellFormat(contentW, rowH, " "+r.fit(rw.section, contentW-2), "", 1, "L", true, 0, "")
+			for _, l := range r.lines(rw.section, contentW-2) {
+				p.CellFormat(contentW, rowH, " "+l, "", 1, "L", true, 0, "")
+			}
 			continue
 		}
 		r.font("", fontSize, colInk)
-		p.CellFormat(textW, rowH, " "+r.fit(rw.text, textW-2), "", 0, "L", false, 0, "")
+		ls := r.lines(rw.text, textW-2)
+		lineH := rowH
+		rh := rowH
+		if len(ls) > 1 {
+			lineH = fontSize * 0.45
+			rh = max(rowH, float64(len(ls))*lineH+1)
+		}
+		if y+rh > pageH-marginB {
+			p.AddPage()
+			header()
+			y = p.GetY()
+		}
+		for i, l := range ls {
+			p.SetXY(marginL, y+(rh-float64(len(ls))*lineH)/2+float64(i)*lineH)
+			p.CellFormat(textW, lineH, " "+l, "", 0, "L", false, 0, "")
+		}
+		p.SetXY(marginL+textW, y)
 		for v := r.lo; v <= r.hi; v++ {
 			x := p.GetX()
 			if v < rw.a.Min || v > rw.a.Max {
@@ -561,7 +677,7 @@ func (r *report) overview() {
 			}
 			shade := heat(share)
 			r.fill(shade)
-			p.Rect(x+0.3, y+0.3, valW-0.6, rowH-0.6, "F")
+			p.Rect(x+0.3, y+0.3, valW-0.6, rh-0.6, "F")
 			txt := rgb{34, 34, 34}
 			if dark(shade) {
 				txt = rgb{255, 255, 255}
@@ -571,15 +687,16 @@ func (r *report) overview() {
 			if rw.res.N > 0 {
 				label = strconv.Itoa(int(math.Round(share * 100)))
 			}
-			p.CellFormat(valW, rowH, label, "", 0, "C", false, 0, "")
+			p.CellFormat(valW, rh, label, "", 0, "C", false, 0, "")
 		}
 		r.font("", fontSize, colMuted)
-		p.CellFormat(nW, rowH, strconv.FormatInt(rw.res.N, 10), "", 0, "C", false, 0, "")
+		p.CellFormat(nW, rh, strconv.FormatInt(rw.res.N, 10), "", 0, "C", false, 0, "")
 		r.font("B", fontSize, colInk)
-		p.CellFormat(meanW, rowH, fmtMean(r.lang, rw.res.Mean), "", 1, "C", false, 0, "")
+		p.CellFormat(meanW, rh, fmtMean(r.lang, rw.res.Mean), "", 1, "C", false, 0, "")
 		r.draw(colRule)
 		p.SetLineWidth(0.1)
-		p.Line(marginL, y+rowH, pageW-marginR, y+rowH)
+		p.Line(marginL, y+rh, pageW-marginR, y+rh)
+		p.SetXY(marginL, y+rh)
 	}
 }
 
@@ -757,7 +874,7 @@ func (r *report) itemsActivity(a *forum.Activity) {
 	r.font("", 8.5, colMuted)
 	note := fmt.Sprintf("%s · %d %s", kindName(t, a.Kind), res.N, t["responses"])
 	if a.Kind == forum.KindRank {
-		note += " · " + t["rank_note"]
+		note += " · " + r.rankNote(a.K)
 	}
 	p.CellFormat(contentW, 5, r.text(note), "", 1, "L", false, 0, "")
 	p.Ln(1)
@@ -774,18 +891,23 @@ func (r *report) itemsActivity(a *forum.Activity) {
 	labelW, valW := 70.0, 16.0
 	w := contentW - labelW - valW - 2
 	for _, it := range items {
-		r.ensure(6)
-		y := p.GetY()
 		r.font("", 8.5, colInk)
-		p.CellFormat(labelW, 5.2, r.fit(it.Label, labelW-2), "", 0, "L", false, 0, "")
+		ls := r.lines(it.Label, labelW-2)
+		r.ensure(float64(len(ls))*4.2 + 1.2)
+		y := p.GetY()
+		for _, l := range ls {
+			p.SetX(marginL)
+			p.CellFormat(labelW, 4.2, l, "", 1, "L", false, 0, "")
+		}
 		bw := w * float64(it.N) / float64(top)
 		r.fill(colBar)
 		if bw > 0 {
-			p.Rect(marginL+labelW, y+0.7, bw, 3.8, "F")
+			p.Rect(marginL+labelW, y+0.3, bw, 3.6, "F")
 		}
 		p.SetXY(marginL+labelW+w+2, y)
 		r.font("B", 8.5, colInk)
-		p.CellFormat(valW, 5.2, strconv.FormatInt(it.N, 10), "", 1, "R", false, 0, "")
+		p.CellFormat(valW, 4.2, strconv.FormatInt(it.N, 10), "", 0, "R", false, 0, "")
+		p.SetXY(marginL, y+float64(len(ls))*4.2+1.2)
 	}
 	p.Ln(3)
 }

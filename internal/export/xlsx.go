@@ -348,7 +348,7 @@ func (b *base) summarySheet(ctx context.Context, svc *forum.Service, f *excelize
 	}
 	rows := [][]any{
 		{styled(st.bold, t["charter"]), b.ch.Title},
-		{styled(st.bold, t["date"]), fmtDate(b.lang, date)},
+		{styled(st.bold, t["date"]), fmtDate(b.lang, date, b.loc)},
 		{styled(st.bold, t["participants_title"]), b.total},
 		{styled(st.bold, t["threshold"]), b.sess.AnonymityThreshold},
 	}
@@ -582,7 +582,7 @@ func (b *base) writeVotes(ctx context.Context, svc *forum.Service, w io.Writer, 
 	for _, h := range b.votesHead() {
 		x.str(st.header, h)
 	}
-	loc := copenhagen()
+	loc := b.loc
 	rows := newRowFilter(part, parts)
 	var n int64
 	err := svc.ScanVotes(ctx, b.sess.ID, func(v forum.Vote) error {
@@ -637,7 +637,7 @@ func (b *base) writeComments(ctx context.Context, svc *forum.Service, w io.Write
 		t["comment_id"], t["participant"], t["group"], t["comment"], t["upvotes"], t["hidden"], t["starred"], t["created_at"]} {
 		x.str(st.header, h)
 	}
-	loc := copenhagen()
+	loc := b.loc
 	rows := newRowFilter(part, parts)
 	var n int64
 	err := svc.ScanComments(ctx, b.sess.ID, func(c forum.Comment) error {

@@ -18,6 +18,8 @@ type Comparison struct {
 	Sessions   []ComparedSession   `json:"sessions"`
 	Groups     []ComparedGroup     `json:"groups"`
 	Statements []ComparedStatement `json:"statements"`
+	// Location is the time zone dates are read in (the service's).
+	Location *time.Location `json:"-"`
 }
 
 // ComparedCharter names the charter compared.
@@ -121,7 +123,7 @@ func (s *Service) Compare(ctx context.Context, actor *User, charterID string, se
 	if _, ok := OtherLabel[lang]; !ok {
 		lang = "da"
 	}
-	cmp := &Comparison{
+	cmp := &Comparison{Location: s.cfg.Location,
 		Charter:    ComparedCharter{ID: ch.ID, Title: ch.Title, Language: ch.Language},
 		Sessions:   []ComparedSession{},
 		Groups:     []ComparedGroup{},

@@ -28,6 +28,9 @@ type Config struct {
 	Logger *slog.Logger
 	// PasswordCost is the bcrypt cost for new password hashes. Default 11; tests may lower it.
 	PasswordCost int
+	// Location is the time zone people read times in (exports, reports); default
+	// Europe/Copenhagen.
+	Location *time.Location
 	// BatchWindow is how long the vote batcher waits to gather votes for one engine write.
 	// Default 2ms.
 	BatchWindow time.Duration
@@ -66,6 +69,9 @@ func NewService(e Engine, cfg Config) *Service {
 	}
 	if cfg.PasswordCost == 0 {
 		cfg.PasswordCost = bcryptCost
+	}
+	if cfg.Location == nil {
+		cfg.Location = DefaultLocation()
 	}
 	if cfg.BatchWindow == 0 {
 		cfg.BatchWindow = 2 * time.Millisecond
@@ -230,4 +236,12 @@ func engineErr(err error) error {
 		return ErrUnavailable
 	}
 	return ErrUnavailable
+}
+
+// DefaultLocation is Europe/Copenhagen (UTC if the zone database lacks it).
+func DefaultLocation() *time.Location {
+	if loc, err := time.LoadLocation("Europe/Copenhagen"); err == nil {
+		return loc
+	}
+	return time.UTC
 }

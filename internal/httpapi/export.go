@@ -7,6 +7,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -37,7 +38,7 @@ func (d *download) Write(p []byte) (int, error) {
 		d.started = true
 		h := d.c.Writer.Header()
 		h.Set("Content-Type", d.contentType)
-		h.Set("Content-Disposition", `attachment; filename="`+d.filename+`"`)
+		h.Set("Content-Disposition", contentDisposition(d.filename))
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Content-Type-Options", "nosniff")
 		d.c.Status(http.StatusOK)
@@ -67,32 +68,13 @@ func (a *api) stream(c *gin.Context, contentType, filename string, write func(ct
 	panic(http.ErrAbortHandler)
 }
 
-// sessionFile names a session's download: pejl-<code>-<name>.
-func sessionFile(sess *forum.Session, name string) string {
-	return "pejl-" + safeName(sess.Code) + "-" + name
-}
-
-// safeName keeps a name to letters, digits, '.', '-' and '_' for a filename header.
-func safeName(s string) string {
-	b := []byte(s)
-	for i, ch := range b {
-		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '.' || ch == '-' || ch == '_') {
-			b[i] = '_'
-		}
-	}
-	if len(b) == 0 {
-		return "session"
-	}
-	return string(b)
-}
-
 // Exports are the export formats, injected by the server (package export) so that this
 // package knows only their shape. A nil function answers 501 not_implemented.
 type Exports struct {
-	VotesCSV       func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, semicolon bool) error
-	CommentsCSV    func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, semicolon bool) error
+	VotesCSV       func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt ExportOptions) error
+	CommentsCSV    func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt ExportOptions) error
 	XLSX           func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session) error
-	PDF            func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session) error
+	PDF            func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt ExportOptions) error
 	JSON           func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session) error
 	ComparisonXLSX func(ctx context.Context, w io.Writer, cmp *forum.Comparison) error
 }
@@ -102,22 +84,47 @@ func notImplemented(c *gin.Context) {
 	writeError(c, http.StatusNotImplemented, "not_implemented", "This export is not available on this server.", nil)
 }
 
-// csvOptions reads ?delimiter=semicolon (or comma, the default).
-func csvOptions(c *gin.Context) (semicolon bool, ok bool) {
-	switch c.Query("delimiter") {
-	case "", "comma":
+// ExportOptions are what the query of an export asks for.
+type ExportOptions struct {
+	// Semicolon: CSV fields separated by ";" (?delimiter=semicolon).
+	Semicolon bool
+	// IDs: the CSV's machine form, the spec's column names with ids as values
+	// (?columns=ids); otherwise labels and headers in the session's language.
+	IDs bool
+	// OmitUnused: the PDF leaves out activities nobody answered (?unused=omit).
+	OmitUnused bool
+}
+
+// queryChoice reads a query parameter that takes one of two values (the first is the
+// default); anything else answers 400 and reports false.
+func queryChoice(c *gin.Context, name, what, def, other string) (isOther, ok bool) {
+	switch c.Query(name) {
+	case "", def:
 		return false, true
-	case "semicolon":
+	case other:
 		return true, true
 	}
-	writeError(c, http.StatusBadRequest, forum.EBadRequest, `The delimiter must be "comma" or "semicolon".`, nil)
+	writeError(c, http.StatusBadRequest, forum.EBadRequest, fmt.Sprintf("The %s must be %q or %q.", what, def, other), nil)
 	return false, false
 }
 
-// GET /api/v1/sessions/{id}/export/votes.csv[?delimiter=semicolon]
+// csvOptions reads ?delimiter=comma|semicolon and ?columns=labels|ids.
+func csvOptions(c *gin.Context) (opt ExportOptions, ok bool) {
+	if opt.Semicolon, ok = queryChoice(c, "delimiter", "delimiter", "comma", "semicolon"); !ok {
+		return opt, false
+	}
+	opt.IDs, ok = queryChoice(c, "columns", "columns", "labels", "ids")
+	return opt, ok
+}
+
+// GET /api/v1/sessions/{id}/export/votes.csv[?delimiter=semicolon][&columns=ids]
 func (a *api) handleExportVotesCSV() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		sess, ok := a.session(c)
+		if !ok {
+			return
+		}
+		opt, ok := csvOptions(c)
 		if !ok {
 			return
 		}
@@ -125,20 +132,20 @@ func (a *api) handleExportVotesCSV() gin.HandlerFunc {
 			notImplemented(c)
 			return
 		}
-		opt, ok := csvOptions(c)
-		if !ok {
-			return
-		}
-		a.stream(c, ctCSV, sessionFile(sess, "votes.csv"), func(ctx context.Context, w io.Writer) error {
+		a.stream(c, ctCSV, a.sessionFileName(sess, "votes", "csv"), func(ctx context.Context, w io.Writer) error {
 			return a.exports.VotesCSV(ctx, w, a.svc, sess, opt)
 		})
 	}
 }
 
-// GET /api/v1/sessions/{id}/export/comments.csv[?delimiter=semicolon]
+// GET /api/v1/sessions/{id}/export/comments.csv[?delimiter=semicolon][&columns=ids]
 func (a *api) handleExportCommentsCSV() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		sess, ok := a.session(c)
+		if !ok {
+			return
+		}
+		opt, ok := csvOptions(c)
 		if !ok {
 			return
 		}
@@ -146,11 +153,7 @@ func (a *api) handleExportCommentsCSV() gin.HandlerFunc {
 			notImplemented(c)
 			return
 		}
-		opt, ok := csvOptions(c)
-		if !ok {
-			return
-		}
-		a.stream(c, ctCSV, sessionFile(sess, "comments.csv"), func(ctx context.Context, w io.Writer) error {
+		a.stream(c, ctCSV, a.sessionFileName(sess, "comments", "csv"), func(ctx context.Context, w io.Writer) error {
 			return a.exports.CommentsCSV(ctx, w, a.svc, sess, opt)
 		})
 	}
@@ -167,25 +170,29 @@ func (a *api) handleExportXLSX() gin.HandlerFunc {
 			notImplemented(c)
 			return
 		}
-		a.stream(c, ctXLSX, sessionFile(sess, "results.xlsx"), func(ctx context.Context, w io.Writer) error {
+		a.stream(c, ctXLSX, a.sessionFileName(sess, "results", "xlsx"), func(ctx context.Context, w io.Writer) error {
 			return a.exports.XLSX(ctx, w, a.svc, sess)
 		})
 	}
 }
 
-// GET /api/v1/sessions/{id}/export/report.pdf
+// GET /api/v1/sessions/{id}/export/report.pdf[?unused=omit]
 func (a *api) handleExportPDF() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		sess, ok := a.session(c)
 		if !ok {
 			return
 		}
+		var opt ExportOptions
+		if opt.OmitUnused, ok = queryChoice(c, "unused", "unused activities", "show", "omit"); !ok {
+			return
+		}
 		if a.exports.PDF == nil {
 			notImplemented(c)
 			return
 		}
-		a.stream(c, ctPDF, sessionFile(sess, "report.pdf"), func(ctx context.Context, w io.Writer) error {
-			return a.exports.PDF(ctx, w, a.svc, sess)
+		a.stream(c, ctPDF, a.sessionFileName(sess, "report", "pdf"), func(ctx context.Context, w io.Writer) error {
+			return a.exports.PDF(ctx, w, a.svc, sess, opt)
 		})
 	}
 }
@@ -201,7 +208,7 @@ func (a *api) handleExportJSON() gin.HandlerFunc {
 			notImplemented(c)
 			return
 		}
-		a.stream(c, ctJSON, sessionFile(sess, "session.json"), func(ctx context.Context, w io.Writer) error {
+		a.stream(c, ctJSON, a.sessionFileName(sess, "session", "json"), func(ctx context.Context, w io.Writer) error {
 			return a.exports.JSON(ctx, w, a.svc, sess)
 		})
 	}
@@ -249,7 +256,8 @@ func (a *api) handleCharterResultsXLSX() gin.HandlerFunc {
 			notImplemented(c)
 			return
 		}
-		a.stream(c, ctXLSX, "pejl-"+safeName(cmp.Charter.ID)+"-comparison.xlsx", func(ctx context.Context, w io.Writer) error {
+		name := fileName(cmp.Charter.Language, "comparison", cmp.Charter.Title, a.svc.Config().Now(), a.svc.Config().Location, "xlsx")
+		a.stream(c, ctXLSX, name, func(ctx context.Context, w io.Writer) error {
 			return a.exports.ComparisonXLSX(ctx, w, cmp)
 		})
 	}

@@ -38,6 +38,7 @@ export const prepareDa = {
   'draft.scalePrompt': 'Hvor godt lever vi op til det?',
   'draft.commentsPrompt': 'Skriv en kommentar',
   'draft.labels': 'Skalaens trin (ét pr. linje)',
+  'export.pdfUsed': 'PDF-rapport uden ubrugte aktiviteter',
 } as const;
 
 export const prepareEn: Record<keyof typeof prepareDa, string> = {
@@ -76,4 +77,5 @@ export const prepareEn: Record<keyof typeof prepareDa, string> = {
   'draft.scalePrompt': 'How well do we live up to this?',
   'draft.commentsPrompt': 'Write a comment',
   'draft.labels': 'Scale steps (one per line)',
+  'export.pdfUsed': 'PDF report without unused activities',
 };
