@@ -18,6 +18,7 @@ type batchConn struct {
 	net.Conn
 	mu       sync.Mutex
 	batching bool
+	wait     time.Duration // how long the batch's write may take
 	buf      *[]byte
 	err      error // the first error of a gathered write, reported by flush
 }
@@ -43,25 +44,34 @@ func (b *batchConn) Write(p []byte) (int, error) {
 	return len(p), b.err
 }
 
-// begin opens a batch.
-func (b *batchConn) begin() {
+// SetWriteDeadline sets the deadline of direct writes; in a batch, the batch's write
+// sets its own (gorilla sets one before every frame, which would cost a timer update
+// each).
+func (b *batchConn) SetWriteDeadline(t time.Time) error {
 	b.mu.Lock()
-	b.batching = true
+	defer b.mu.Unlock()
+	if b.batching {
+		return nil
+	}
+	return b.Conn.SetWriteDeadline(t)
+}
+
+// begin opens a batch whose writes may take wait each.
+func (b *batchConn) begin(wait time.Duration) {
+	b.mu.Lock()
+	b.batching, b.wait = true, wait
 	b.mu.Unlock()
 }
 
-// flush writes what the batch gathered, within wait, and closes the batch.
-func (b *batchConn) flush(wait time.Duration) error {
+// flush writes what the batch gathered and closes the batch.
+func (b *batchConn) flush() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !b.batching {
 		return nil
 	}
-	b.batching = false
-	if b.buf != nil && len(*b.buf) > 0 && b.err == nil {
-		_ = b.Conn.SetWriteDeadline(time.Now().Add(wait))
-	}
 	b.writeLocked()
+	b.batching = false
 	if b.buf != nil {
 		*b.buf = (*b.buf)[:0]
 		if cap(*b.buf) <= 4*batchFlushAt {
@@ -77,6 +87,7 @@ func (b *batchConn) writeLocked() {
 		return // nothing was written in the batch
 	}
 	if b.err == nil && len(*b.buf) > 0 {
+		_ = b.Conn.SetWriteDeadline(time.Now().Add(b.wait))
 		_, b.err = b.Conn.Write(*b.buf)
 	}
 	*b.buf = (*b.buf)[:0]

@@ -228,7 +228,7 @@ func (c *conn) writeRun() {
 	for {
 		if c.closing.Load() {
 			if batch > 0 {
-				_ = c.bc.flush(wait)
+				_ = c.bc.flush()
 			}
 			c.pingTimer.Stop()
 			c.finish()
@@ -239,13 +239,13 @@ func (c *conn) writeRun() {
 		case f := <-c.send:
 			c.queued.Add(-1)
 			if batch == 0 {
-				c.bc.begin()
+				c.bc.begin(wait)
 			}
 			batch++
 			err := c.write(f)
 			if err == nil && batch >= cap(c.send) {
 				batch = 0
-				err = c.bc.flush(wait)
+				err = c.bc.flush()
 			}
 			if err != nil {
 				c.stop(closeNone, "", false)
@@ -256,7 +256,7 @@ func (c *conn) writeRun() {
 		if batch > 0 {
 			// Everything queued is gathered: one write for all of it.
 			batch = 0
-			if err := c.bc.flush(wait); err != nil {
+			if err := c.bc.flush(); err != nil {
 				c.stop(closeNone, "", false)
 			}
 			continue
@@ -608,7 +608,7 @@ func (c *conn) handleTask(l *lane, data []byte) {
 	h := c.hub
 	m, k, err := decode(data)
 	if err == nil && m.Type == typeVote && !c.facilitator && !c.closing.Load() {
-		h.met.messages.WithLabelValues(m.Type).Inc()
+		h.met.votes.Inc()
 		// A vote's time is bounded by the batcher (it always answers within the engine's
 		// timeout), so it needs no timer of its own.
 		pv := h.svc.StartVote(h.workCtx, c.sessionID, c.part, forum.VoteIn{ClientID: m.ID,

@@ -8,6 +8,7 @@ type metrics struct {
 	connections  *prometheus.GaugeVec
 	rooms        prometheus.Gauge
 	messages     *prometheus.CounterVec
+	votes        prometheus.Counter // messages{type="vote"}
 	broadcasts   *prometheus.CounterVec
 	disconnects  *prometheus.CounterVec
 	slow         prometheus.Counter
@@ -35,6 +36,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{Name: "pejl_live_rate_limited_total",
 			Help: "Times a socket went over the message rate limit."}),
 	}
+	m.votes = m.messages.WithLabelValues("vote")
 	if reg != nil {
 		reg.MustRegister(m.connections, m.rooms, m.messages, m.broadcasts, m.disconnects, m.slow, m.rateLimited, m.backpressure)
 	}
