@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"pejl/internal/forum"
 )
 
 // Config is Pejl's configuration, read from environment variables. Every field is
@@ -50,16 +52,44 @@ type Config struct {
 	Timezone string `env:"PEJL_TIMEZONE" envDefault:"Europe/Copenhagen"`
 	// Location is Timezone, loaded.
 	Location *time.Location `env:"-"`
+	// MetricsAddr, when set, serves /metrics on its own listener (and not on Addr).
+	MetricsAddr string `env:"PEJL_METRICS_ADDR"`
+	// MetricsToken, when set, is the bearer token /metrics asks for.
+	MetricsToken string `env:"PEJL_METRICS_TOKEN"`
+	// TokenLifetime is how long a new API token is valid; 0 = until it is deleted.
+	TokenLifetime time.Duration `env:"PEJL_TOKEN_LIFETIME" envDefault:"0"`
+	// Limits bound load per account, client address, participant and session
+	// (docs/operations.md lists them).
+	Limits LimitsConfig
 }
+
+// LimitsConfig is forum.Limits from the environment; 0 takes the default.
+type LimitsConfig struct {
+	LoginPerAccount           int           `env:"PEJL_LIMIT_LOGIN_PER_ACCOUNT"`
+	LoginPerAddress           int           `env:"PEJL_LIMIT_LOGIN_PER_ADDRESS"`
+	LoginWindow               time.Duration `env:"PEJL_LIMIT_LOGIN_WINDOW"`
+	JoinGuessesPerAddress     int           `env:"PEJL_LIMIT_JOIN_GUESSES_PER_ADDRESS"`
+	NewParticipantsPerAddress int           `env:"PEJL_LIMIT_NEW_PARTICIPANTS_PER_ADDRESS"`
+	ParticipantsPerSession    int           `env:"PEJL_LIMIT_PARTICIPANTS_PER_SESSION"`
+	CommentsPerParticipant    int           `env:"PEJL_LIMIT_COMMENTS_PER_PARTICIPANT"`
+	CommentsPerSession        int           `env:"PEJL_LIMIT_COMMENTS_PER_SESSION"`
+	WordsPerActivity          int           `env:"PEJL_LIMIT_WORDS_PER_ACTIVITY"`
+	AddressKeyRotation        time.Duration `env:"PEJL_ADDRESS_KEY_ROTATION"`
+}
+
+// forum returns the limits for forum.Config.
+func (l LimitsConfig) forum() forum.Limits { return forum.Limits(l) }
 
 func loadConfig(getenv func(string) string) (Config, error) {
 	var cfg Config
 	vars := map[string]string{}
-	for _, k := range []string{"PEJL_ADDR", "PEJL_PUBLIC_URL", "PEJL_DATA_DIR", "PEJL_REDIS_URL",
-		"PEJL_ADMIN_EMAIL", "PEJL_ADMIN_PASSWORD", "PEJL_ALLOWED_ORIGINS", "PEJL_TRUSTED_PROXIES",
-		"PEJL_LOG_FORMAT", "PEJL_LOG_LEVEL", "PEJL_RETENTION", "PEJL_SHUTDOWN_TIMEOUT", "PEJL_INSTANCE", "PEJL_DEBUG_ADDR", "PEJL_DRAIN_DELAY", "PEJL_TIMEZONE"} {
-		if v := getenv(k); v != "" {
-			vars[k] = v
+	params, err := env.GetFieldParams(&cfg)
+	if err != nil {
+		return cfg, fmt.Errorf("configuration: %w", err)
+	}
+	for _, p := range params {
+		if v := getenv(p.Key); v != "" {
+			vars[p.Key] = v
 		}
 	}
 	if err := env.ParseWithOptions(&cfg, env.Options{Environment: vars}); err != nil {

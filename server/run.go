@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -63,7 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}()
 
-	svc := forum.NewService(engine, forum.Config{PublicURL: cfg.PublicURL, Retention: cfg.Retention, Logger: log, Location: cfg.Location})
+	svc := forum.NewService(engine, forum.Config{PublicURL: cfg.PublicURL, Retention: cfg.Retention, Logger: log, Location: cfg.Location,
+		Limits: cfg.Limits.forum()})
 	defer svc.Close()
 
 	if err := bootstrapAdmin(ctx, cfg, svc, stdout); err != nil {
@@ -91,19 +93,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer cancel()
 		return engine.Ping(pctx)
 	}
+	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	if cfg.MetricsAddr != "" {
+		msrv, err := serveMetrics(cfg, metrics, log)
+		if err != nil {
+			return err
+		}
+		defer msrv.Close()
+		metrics = nil // only on its own listener
+	}
+	https := strings.HasPrefix(cfg.PublicURL, "https://")
 	handler := httpapi.New(httpapi.Config{
 		Service:        svc,
 		Logger:         log,
 		PublicURL:      cfg.PublicURL,
 		AllowedOrigins: cfg.AllowedOrigins,
 		TrustedProxies: cfg.TrustedProxies,
-		SecureCookies:  strings.HasPrefix(cfg.PublicURL, "https://"),
+		SecureCookies:  https,
+		HSTS:           https,
 		Live:           hub,
 		Exports:        exports(),
 		Frontend:       frontend.FS(),
 		Placeholder:    frontend.Placeholder(),
 		Ready:          ready,
-		Metrics:        promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		Metrics:        metrics,
+		MetricsToken:   cfg.MetricsToken,
 		Registerer:     reg,
 	})
 
@@ -271,6 +285,29 @@ func exports() httpapi.Exports {
 		JSON:           export.JSON,
 		ComparisonXLSX: export.ComparisonXLSX,
 	}
+}
+
+// serveMetrics serves /metrics on PEJL_METRICS_ADDR, behind PEJL_METRICS_TOKEN when set.
+func serveMetrics(cfg Config, metrics http.Handler, log *slog.Logger) (*http.Server, error) {
+	ln, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (set PEJL_METRICS_ADDR to another address)", cfg.MetricsAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if cfg.MetricsToken != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+cfg.MetricsToken)) != 1 {
+			http.Error(w, "send the metrics token as Authorization: Bearer <token>", http.StatusUnauthorized)
+			return
+		}
+		metrics.ServeHTTP(w, r)
+	}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Warn("metrics listener", "addr", cfg.MetricsAddr, "err", err)
+		}
+	}()
+	return srv, nil
 }
 
 // debugHandler serves Go's profiler, for PEJL_DEBUG_ADDR only.

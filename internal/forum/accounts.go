@@ -147,25 +147,30 @@ func (s *Service) HasAdmin(ctx context.Context) (bool, error) {
 }
 
 // Login checks an email and password and starts a login. It returns the user and the
-// secret for the cookie. Failures are limited per account and per client address.
+// secret for the cookie. Attempts are limited per client address and per account: each is
+// counted, in one atomic step on the engine, before the password is checked (so parallel
+// attempts gain nothing), and given back when the password was right. Past a limit the
+// answer is ERateLimited whatever the password, so it tells nothing.
 func (s *Service) Login(ctx context.Context, email, password, clientAddr string) (*User, string, error) {
 	email = normEmail(email)
-	const msg = "Too many failed logins. Wait a few minutes and try again."
-	// Failures count, per account and per client address; the limit is checked before the
-	// password, so that past it the answer says nothing about whether the password was right.
-	keys := []struct {
-		key          string
-		rate, period int
-	}{{"login-fail-acct:" + email, 10, 15}, {"login-fail-addr:" + clientAddr, 30, 15}}
-	for _, k := range keys {
-		ok, retry, err := s.e.Peek(ctx, k.key, k.rate, time.Duration(k.period)*time.Minute, k.rate)
-		if err != nil {
-			return nil, "", engineErr(err)
-		}
-		if !ok {
-			e := Errorf(ERateLimited, "%s", msg)
-			e.RetryAfter = max(1, int((retry+time.Second-1)/time.Second))
-			return nil, "", e
+	const msg = "Too many login attempts. Wait a few minutes and try again."
+	ak, err := s.addrKey(ctx, clientAddr)
+	if err != nil {
+		return nil, "", err
+	}
+	lim := s.limits
+	// The address first: an attacker spraying accounts from one address is stopped there
+	// without using up the accounts' own attempts.
+	limits := []limit{
+		{"login-addr:" + ak, lim.LoginPerAddress, lim.LoginWindow},
+		{"login-acct:" + HashSecret(email), lim.LoginPerAccount, lim.LoginWindow},
+	}
+	for i, l := range limits {
+		if err := s.take(ctx, l, msg); err != nil {
+			for _, taken := range limits[:i] {
+				_ = s.e.Refund(ctx, taken.key, taken.rate, taken.period, taken.rate)
+			}
+			return nil, "", err
 		}
 	}
 	u, err := s.e.UserByEmail(ctx, email)
@@ -177,10 +182,10 @@ func (s *Service) Login(ctx context.Context, email, password, clientAddr string)
 		hash = []byte(u.PasswordHash)
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || u == nil {
-		for _, k := range keys {
-			_, _, _ = s.e.Allow(ctx, k.key, k.rate, time.Duration(k.period)*time.Minute, k.rate)
-		}
 		return nil, "", Errorf(EInvalidCredentials, "The email or the password is wrong.")
+	}
+	for _, l := range limits {
+		_ = s.e.Refund(ctx, l.key, l.rate, l.period, l.rate)
 	}
 	secret := NewSecret()
 	if err := s.e.CreateLogin(ctx, Login{Hash: HashSecret(secret), UserID: u.ID, ExpiresAt: s.now().Add(LoginLifetime)}); err != nil {

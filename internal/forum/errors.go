@@ -27,6 +27,7 @@ const (
 	EActivityClosed  = "activity_closed"
 	EInvalidValue    = "invalid_value"
 	ESessionEnded    = "session_ended"
+	ESessionFull     = "session_full"
 )
 
 // Detail is one itemised problem, e.g. a charter line.

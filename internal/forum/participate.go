@@ -15,57 +15,60 @@ import (
 // MaxClientID is the longest message id a client may choose.
 const MaxClientID = 64
 
-// The join-guessing limit: per client address, 20 wrong codes a minute (burst 20). Past it,
-// every lookup from that address is refused, right code or wrong, until the limit refills;
-// right codes never count, so 200 people behind one NAT can join at once.
-const (
-	joinFailRate  = 20
-	joinFailBurst = 20
-)
+// The join-guessing limit: per client address (as a keyed hash), Limits.JoinGuessesPerAddress
+// wrong codes a minute. Right codes never count, so 200 people behind one NAT can join at
+// once. Past the limit a code is refused unless someone from the same address joined with
+// it within the hour: a room keeps joining while one device there floods wrong codes, and a
+// guesser past the limit learns nothing from the answers.
+const joinGuessMsg = "Too many wrong codes from your network. Wait a little and try again."
 
-func joinKey(clientAddr string) string { return "join-fail:" + clientAddr }
-
-func (s *Service) joinBlocked(ctx context.Context, clientAddr string) error {
-	ok, retry, err := s.e.Peek(ctx, joinKey(clientAddr), joinFailRate, time.Minute, joinFailBurst)
+// joinGuard applies the guessing limit to one code: resolve finds the session (an EUnknownCode
+// or ENotFound from it counts as a wrong guess).
+func (s *Service) joinGuard(ctx context.Context, code, clientAddr string, resolve func() error) error {
+	ak, err := s.addrKey(ctx, clientAddr)
 	if err != nil {
-		return engineErr(err)
+		return err
 	}
-	if !ok {
-		e := Errorf(ERateLimited, "Too many wrong codes from your network. Wait a little and try again.")
-		e.RetryAfter = max(1, int((retry+time.Second-1)/time.Second))
-		return e
+	guesses := limit{"join-fail:" + ak, s.limits.JoinGuessesPerAddress, time.Minute}
+	known := "join-ok:" + ak + ":" + code
+	if err := s.peek(ctx, guesses, joinGuessMsg); err != nil {
+		if ErrorCode(err) != ERateLimited || !s.remembered(ctx, known) {
+			return err
+		}
 	}
-	return nil
-}
-
-func (s *Service) joinFailed(ctx context.Context, clientAddr string) {
-	_, _, _ = s.e.Allow(ctx, joinKey(clientAddr), joinFailRate, time.Minute, joinFailBurst)
+	err = resolve()
+	switch ErrorCode(err) {
+	case "":
+		s.remember(ctx, known)
+	case EUnknownCode, ENotFound:
+		_ = s.take(ctx, guesses, joinGuessMsg)
+	}
+	return err
 }
 
 // JoinLookup finds the session a code belongs to, for a phone about to join. Unknown and
 // ended sessions are EUnknownCode. Guessing is limited per client address (see above).
 func (s *Service) JoinLookup(ctx context.Context, code, clientAddr string) (*Session, error) {
-	if err := s.joinBlocked(ctx, clientAddr); err != nil {
-		return nil, err
-	}
-	sess, err := s.lookupCode(ctx, code)
-	if ErrorCode(err) == EUnknownCode {
-		s.joinFailed(ctx, clientAddr)
-	}
+	var sess *Session
+	err := s.joinGuard(ctx, code, clientAddr, func() (err error) {
+		sess, err = s.lookupCode(ctx, code)
+		return err
+	})
 	return sess, err
 }
 
 // GuardJoin applies the same limit to a participant's socket for a code: past the limit it
 // is ERateLimited; an unknown code counts as a wrong guess (the socket then learns that the
-// session is gone).
+// session is gone, so that error is not returned).
 func (s *Service) GuardJoin(ctx context.Context, code, clientAddr string) error {
-	if err := s.joinBlocked(ctx, clientAddr); err != nil {
-		return err
+	err := s.joinGuard(ctx, code, clientAddr, func() error {
+		_, err := s.e.SessionIDByCode(ctx, code)
+		return engineErr(err)
+	})
+	if ErrorCode(err) == ENotFound {
+		return nil
 	}
-	if _, err := s.e.SessionIDByCode(ctx, code); errors.Is(err, ErrNotFound) {
-		s.joinFailed(ctx, clientAddr)
-	}
-	return nil
+	return err
 }
 
 func (s *Service) lookupCode(ctx context.Context, code string) (*Session, error) {
@@ -122,6 +125,9 @@ func (s *Service) Hello(ctx context.Context, sess *Session, token, name, group s
 		if _, ok := sess.Group(group); !ok {
 			return nil, "", Errorf(EInvalidValue, "There is no group %q in this session; choose one of the session's groups.", group)
 		}
+	}
+	if err := s.admitNewParticipant(ctx, sess); err != nil {
+		return nil, "", err
 	}
 	token = NewSecret()
 	p := Participant{ID: "p" + NewID(6), TokenHash: HashSecret(token), Name: name, Group: group, JoinedAt: s.now()}
@@ -237,6 +243,11 @@ func (s *Service) buildVote(ctx context.Context, sessionID string, p *Participan
 	value, contrib, err := ValueOf(a, in.Statement, in.Value)
 	if err != nil {
 		return Vote{}, err
+	}
+	if a.Kind == KindWords {
+		if err := s.admitWords(ctx, sessionID, a.ID, contrib); err != nil {
+			return Vote{}, err
+		}
 	}
 	if p.Group != "" {
 		n := len(contrib)
@@ -392,6 +403,9 @@ func (s *Service) AddComment(ctx context.Context, sessionID string, p *Participa
 		if seen, serr := s.e.SeenClientID(ctx, sessionID, p.ID, in.ClientID); serr == nil && seen {
 			return nil, nil
 		}
+		return nil, err
+	}
+	if err := s.admitComment(ctx, sessionID, p); err != nil {
 		return nil, err
 	}
 	dup, v, err := s.e.AddComment(ctx, sessionID, in.ClientID, c)

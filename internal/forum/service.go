@@ -34,6 +34,9 @@ type Config struct {
 	// BatchWindow is how long the vote batcher waits to gather votes for one engine write.
 	// Default 2ms.
 	BatchWindow time.Duration
+	// Limits bound load per account, client address, participant and session; zero fields
+	// take DefaultLimits.
+	Limits Limits
 }
 
 // Service holds every rule of Pejl. It is safe for concurrent use.
@@ -51,6 +54,10 @@ type Service struct {
 	batchMu   sync.Mutex
 	batchers  map[string]*batcher // session → its running batcher; under batchMu
 	batchIdle time.Duration       // batcherIdle
+
+	limits Limits
+	addrMu sync.Mutex
+	addr   addrKeys // the current address-hashing key; under addrMu
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -77,8 +84,9 @@ func NewService(e Engine, cfg Config) *Service {
 		cfg.BatchWindow = 2 * time.Millisecond
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	cfg.Limits = cfg.Limits.withDefaults()
 	return &Service{
-		e: e, cfg: cfg, log: cfg.Logger,
+		e: e, cfg: cfg, log: cfg.Logger, limits: cfg.Limits,
 		charters:  map[string]*charter.Charter{},
 		acts:      map[string]activityCache{},
 		batchers:  map[string]*batcher{},

@@ -154,6 +154,14 @@ type Limiter interface {
 	Allow(ctx context.Context, key string, rate int, period time.Duration, burst int) (ok bool, retryAfter time.Duration, err error)
 	// Peek reports whether Allow would allow one event for key now, without taking it.
 	Peek(ctx context.Context, key string, rate int, period time.Duration, burst int) (ok bool, retryAfter time.Duration, err error)
+	// Refund gives back one event that Allow took for key (best effort: the bucket never
+	// holds more than burst, and a bucket about to refill may keep the event).
+	Refund(ctx context.Context, key string, rate int, period time.Duration, burst int) error
+	// SharedKey returns a random 32-byte key for name: made on first use, the same for every
+	// instance that shares the engine, and forgotten ttl after it was made (a later call
+	// makes a new one). Concurrent first calls agree on one key. The embedded engine keeps
+	// it in memory only.
+	SharedKey(ctx context.Context, name string, ttl time.Duration) ([]byte, error)
 }
 
 // Presence keeps how many participants each instance has connected, per session.

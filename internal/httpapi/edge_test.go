@@ -3,6 +3,8 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -337,5 +339,64 @@ func TestClientAddr(t *testing.T) {
 		if got := ClientAddr(r, trusted); got != tc.want {
 			t.Errorf("ClientAddr(%s, %q) = %s, want %s", tc.remote, tc.xff, got, tc.want)
 		}
+	}
+}
+
+// Finding: the shipped compose file trusted every address as a proxy, silently. Trusting
+// everything is now warned about at start; a list of real proxies is not.
+func TestTrustingEveryAddressIsWarnedAbout(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		proxies []string
+		warn    bool
+	}{
+		{[]string{"0.0.0.0/0"}, true},
+		{[]string{"10.0.0.5", "::/0"}, true},
+		{[]string{"172.28.0.10", "10.0.0.0/8"}, false},
+		{nil, false},
+	} {
+		e := newEnv(t, func(c *Config) { c.TrustedProxies = tc.proxies })
+		if got := strings.Contains(e.logs.String(), "trusts every address"); got != tc.warn {
+			t.Errorf("proxies %v: warned %v, want %v (logs %q)", tc.proxies, got, tc.warn, e.logs.String())
+		}
+	}
+}
+
+// Finding: X-Forwarded-For rotated through the balancer escaped the limits. Behind a proxy
+// that appends the real peer (HAProxy's option forwardfor), the addresses a client puts in
+// front do not count: with only the balancer trusted, the limit holds.
+func TestRotatedForwardedForThroughATrustedProxyIsLimited(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *Config) { c.TrustedProxies = []string{"127.0.0.2"} })
+	limited := 0
+	for i := range 40 {
+		xff := fmt.Sprintf("203.0.113.%d, 198.51.100.9", i)
+		w := e.do("GET", fmt.Sprintf("/api/v1/join/%d", 900000+i), nil, from("127.0.0.2:5000"), header("X-Forwarded-For", xff))
+		if w.Code == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited != 20 {
+		t.Errorf("40 wrong codes with a rotating X-Forwarded-For: %d limited, want 20", limited)
+	}
+}
+
+// Finding: no HSTS behind TLS, and /metrics open to anyone who reaches the server.
+func TestHSTSAndMetricsToken(t *testing.T) {
+	t.Parallel()
+	plain := newEnv(t, func(c *Config) { c.Metrics = http.NotFoundHandler() })
+	if h := plain.do("GET", "/healthz", nil).Header().Get("Strict-Transport-Security"); h != "" {
+		t.Errorf("http public URL: Strict-Transport-Security %q, want none", h)
+	}
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "pejl_up 1\n") })
+	e := newEnv(t, func(c *Config) { c.HSTS, c.Metrics, c.MetricsToken = true, metrics, "s3cret-metrics" })
+	if h := e.do("GET", "/healthz", nil).Header().Get("Strict-Transport-Security"); h != "max-age=31536000" {
+		t.Errorf("https public URL: Strict-Transport-Security %q", h)
+	}
+	wantError(t, e.do("GET", "/metrics", nil), http.StatusUnauthorized, forum.EUnauthenticated)
+	wantError(t, e.do("GET", "/metrics", nil, bearer("wrong")), http.StatusUnauthorized, forum.EUnauthenticated)
+	w := e.do("GET", "/metrics", nil, bearer("s3cret-metrics"))
+	if w.Code != http.StatusOK || w.Body.String() != "pejl_up 1\n" {
+		t.Errorf("metrics with the token: %d %q", w.Code, w.Body)
 	}
 }

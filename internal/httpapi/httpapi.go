@@ -60,6 +60,10 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Metrics is served at /metrics (the Prometheus handler); nil answers 404.
 	Metrics http.Handler
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
+	// HSTS sends Strict-Transport-Security (set it when PublicURL is https).
+	HSTS bool
 	// Registerer receives the request metrics; nil records none.
 	Registerer prometheus.Registerer
 	// Version is reported by GET /api/v1/config; default the module's build version.
@@ -109,6 +113,12 @@ func newAPI(cfg Config) *api {
 	a.trusted, bad = parseProxies(cfg.TrustedProxies)
 	for _, b := range bad {
 		a.log.Error("ignoring an invalid trusted proxy; give an IP address or a CIDR", "proxy", b)
+	}
+	for _, p := range a.trusted {
+		if p.Bits() == 0 {
+			a.log.Warn("PEJL_TRUSTED_PROXIES trusts every address, so any client can choose the address "+
+				"that login and join limits count (X-Forwarded-For); list only your load balancers' addresses", "proxy", p.String())
+		}
 	}
 	a.metrics = newRequestMetrics(cfg.Registerer, a.log)
 

@@ -18,11 +18,15 @@ import (
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
-// securityHeaders sets the security headers on every response, and the caching policy by
-// path: never cache the API, cache hashed assets for a year, revalidate everything else.
-func securityHeaders() gin.HandlerFunc {
+// securityHeaders sets the security headers on every response (with hsts, Strict-Transport-
+// Security for a year), and the caching policy by path: never cache the API, cache hashed
+// assets for a year, revalidate everything else.
+func securityHeaders(hsts bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		h := c.Writer.Header()
+		if hsts {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")

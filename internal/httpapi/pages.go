@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/subtle"
 	"io/fs"
 	"net/http"
 	"path"
@@ -96,6 +97,14 @@ func (a *api) handleMetrics() gin.HandlerFunc {
 		if a.cfg.Metrics == nil {
 			writeError(c, http.StatusNotFound, forum.ENotFound, "Metrics are not enabled.", nil)
 			return
+		}
+		if want := a.cfg.MetricsToken; want != "" {
+			tok, _ := bearerToken(c.Request)
+			if subtle.ConstantTimeCompare([]byte(tok), []byte(want)) != 1 {
+				c.Header("WWW-Authenticate", `Bearer realm="metrics"`)
+				writeError(c, http.StatusUnauthorized, forum.EUnauthenticated, "Send the metrics token as \"Authorization: Bearer <token>\".", nil)
+				return
+			}
 		}
 		a.cfg.Metrics.ServeHTTP(c.Writer, c.Request)
 	}

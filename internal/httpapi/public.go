@@ -69,11 +69,14 @@ func (a *api) handleParticipantLive() gin.HandlerFunc {
 			return
 		}
 		// The join-guessing limit holds for sockets too: past it, 429 before the upgrade.
-		if err := a.svc.GuardJoin(c.Request.Context(), c.Param("code"), a.trusted.clientAddr(c.Request)); err != nil {
+		addr := a.trusted.clientAddr(c.Request)
+		if err := a.svc.GuardJoin(c.Request.Context(), c.Param("code"), addr); err != nil {
 			a.fail(c, err)
 			return
 		}
-		a.live.ServeParticipant(c.Writer, c.Request, c.Param("code"))
+		// The socket's hello counts new participants per client address.
+		r := c.Request.WithContext(forum.WithClientAddr(c.Request.Context(), addr))
+		a.live.ServeParticipant(c.Writer, r, c.Param("code"))
 	}
 }
 

@@ -8,7 +8,7 @@ const loginPath = "/api/v1/auth/login"
 
 // routes lists every route of the server, in one place.
 func (a *api) routes(r *gin.Engine) {
-	r.Use(a.observe(), securityHeaders(), a.recovery())
+	r.Use(a.observe(), securityHeaders(a.cfg.HSTS), a.recovery())
 	r.NoRoute(a.noRoute())
 	r.NoMethod(a.noMethod())
 

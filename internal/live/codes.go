@@ -43,6 +43,7 @@ var socketCodes = map[string]string{
 	forum.EInvalidValue:       codeInvalidValue,
 	forum.ERateLimited:        codeRateLimited,
 	forum.ESessionEnded:       codeSessionEnded,
+	forum.ESessionFull:        codeForbidden, // the spec's code; the message and close 4503 say it
 	forum.EForbidden:          codeForbidden,
 	forum.EUnauthenticated:    codeForbidden,
 	forum.EInvalidCredentials: codeForbidden,
@@ -79,6 +80,7 @@ var closeCodes = map[string]int{
 	forum.EUnknownCode:  CloseSessionGone,
 	forum.ESessionEnded: CloseSessionEnded,
 	forum.EForbidden:    CloseForbidden,
+	forum.ESessionFull:  CloseForbidden,
 }
 
 func closeCodeFor(err error) int {

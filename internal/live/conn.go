@@ -67,6 +67,7 @@ type conn struct {
 	facilitator bool
 	sessionID   string
 	user        *forum.User
+	reqCtx      func(context.Context) context.Context // adds what the upgrade request carried (the client address)
 
 	// Reader-owned.
 	lim       *rate.Limiter
@@ -491,6 +492,9 @@ func (c *conn) hello(m *inMsg) {
 
 func (c *conn) helloParticipant(ctx context.Context, r *room, m *inMsg) error {
 	sess := r.session()
+	if c.reqCtx != nil {
+		ctx = c.reqCtx(ctx)
+	}
 	p, token, err := c.hub.svc.Hello(ctx, sess, m.Participant, m.Name, m.Group)
 	if err != nil {
 		return err

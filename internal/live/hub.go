@@ -231,7 +231,7 @@ func (h *Hub) ServeParticipant(w http.ResponseWriter, r *http.Request, code stri
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.OpTimeout)
 	sessionID, err := h.svc.SessionIDByCode(ctx, code)
 	cancel()
-	h.serve(w, r, &conn{sessionID: sessionID}, err)
+	h.serve(w, r, &conn{sessionID: sessionID, reqCtx: forum.ClientContext(r.Context())}, err)
 }
 
 // ServeFacilitator upgrades the socket of a facilitator (or presenter screen) for a

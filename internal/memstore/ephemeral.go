@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"context"
+	"crypto/rand"
 	"sync"
 	"time"
 
@@ -109,6 +110,42 @@ func (b *broker) close() {
 	b.wg.Wait()
 }
 
+// ---- shared keys ----
+
+// sharedKeys are the keys of SharedKey, in memory only.
+type sharedKeys struct {
+	mu   sync.Mutex
+	keys map[string]sharedKey
+}
+
+type sharedKey struct {
+	key     []byte
+	expires time.Time
+}
+
+// SharedKey implements forum.Limiter.
+func (s *Store) SharedKey(ctx context.Context, name string, ttl time.Duration) ([]byte, error) {
+	now := s.now()
+	k := &s.shared
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if e, ok := k.keys[name]; ok && e.expires.After(now) {
+		return e.key, nil
+	}
+	if k.keys == nil {
+		k.keys = map[string]sharedKey{}
+	}
+	for n, e := range k.keys {
+		if !e.expires.After(now) {
+			delete(k.keys, n)
+		}
+	}
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	k.keys[name] = sharedKey{key: b, expires: now.Add(ttl)}
+	return b, nil
+}
+
 // ---- limiter ----
 
 // limiter is GCRA: per key, the theoretical arrival time of the next event.
@@ -130,6 +167,26 @@ func (s *Store) Allow(ctx context.Context, key string, rate int, period time.Dur
 func (s *Store) Peek(ctx context.Context, key string, rate int, period time.Duration, burst int) (bool, time.Duration, error) {
 	ok, retry := s.limiter.gcra(s.now(), key, rate, period, burst, false)
 	return ok, retry, nil
+}
+
+// Refund implements forum.Limiter.
+func (s *Store) Refund(ctx context.Context, key string, rate int, period time.Duration, burst int) error {
+	if rate <= 0 {
+		return nil
+	}
+	now := s.now()
+	l := &s.limiter
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if tat, ok := l.tat[key]; ok && tat.After(now) {
+		tat = tat.Add(-period / time.Duration(rate))
+		if tat.After(now) {
+			l.tat[key] = tat
+		} else {
+			delete(l.tat, key)
+		}
+	}
+	return nil
 }
 
 // gcra decides whether one event for key is allowed at now under rate events per period

@@ -74,6 +74,7 @@ type Store struct {
 
 	broker   broker
 	limiter  limiter
+	shared   sharedKeys
 	presence presence
 }
 

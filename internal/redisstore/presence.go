@@ -2,11 +2,14 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
 )
 
 // Allow takes one event for key under a limit of rate per period with the given burst,
@@ -34,6 +37,30 @@ func (s *Store) Peek(ctx context.Context, key string, rate int, period time.Dura
 		return true, 0, nil
 	}
 	return false, max(res.RetryAfter, period/time.Duration(max(rate, 1))), nil
+}
+
+// Refund gives back one event for key (GCRA with a cost of minus one).
+func (s *Store) Refund(ctx context.Context, key string, rate int, period time.Duration, burst int) error {
+	_, err := s.limiter.AllowN(ctx, s.rateKey(key), redis_rate.Limit{Rate: rate, Period: period, Burst: burst}, -1)
+	return mapErr(err)
+}
+
+// SharedKey returns the random key stored under name, setting it first if there is none
+// (SET NX GET: one step, so concurrent first calls on several instances agree).
+func (s *Store) SharedKey(ctx context.Context, name string, ttl time.Duration) ([]byte, error) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	old, err := s.rdb.SetArgs(ctx, s.prefix+":key:"+name, b, redis.SetArgs{Mode: "NX", Get: true, TTL: ttl}).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return b, nil
+	}
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	if len(old) != len(b) {
+		return nil, fmt.Errorf("redisstore: shared key %q has %d bytes", name, len(old))
+	}
+	return old, nil
 }
 
 // presenceCounts is one instance's entry in a session's presence hash.

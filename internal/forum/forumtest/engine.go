@@ -41,6 +41,7 @@ func RunEngine(t *testing.T, newEngine func(t *testing.T) forum.Engine) {
 		{"Logins", testLogins},
 		{"Charters", testCharters},
 		{"Limiter", testLimiter},
+		{"SharedKey", testSharedKey},
 		{"Presence", testPresence},
 		{"Broker", testBroker},
 		{"Ping", testPing},

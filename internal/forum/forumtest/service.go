@@ -149,6 +149,10 @@ func RunService(t *testing.T, newEngine func(t *testing.T) forum.Engine) {
 		{"SweepExpired", testSvcSweepExpired},
 		{"DeleteSession", testSvcDeleteSession},
 		{"Draft", testSvcDraft},
+		{"LoginLimitConcurrent", testSvcLoginLimitConcurrent},
+		{"JoinGuessingKeepsTheRoom", testSvcJoinGuessingKeepsTheRoom},
+		{"NewParticipantsPerAddress", testSvcNewParticipantsPerAddress},
+		{"CommentAndWordBounds", testSvcCommentAndWordBounds},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, NewHarness(t, newEngine(t))) })

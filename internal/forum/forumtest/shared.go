@@ -1,10 +1,12 @@
 package forumtest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -201,6 +203,47 @@ func testLimiter(t *testing.T, e forum.Engine) {
 	time.Sleep(retry + 20*time.Millisecond)
 	if ok, _, _ = e.Allow(ctx, fast, 20, time.Second, 2); !ok {
 		t.Errorf("fast key after retryAfter: refused, want allowed")
+	}
+
+	// Refund gives an event back: a full bucket has room for one more.
+	slow := key + "-refund"
+	for range 3 {
+		_, _, _ = e.Allow(ctx, slow, 1, time.Hour, 3)
+	}
+	if ok, _, _ := e.Peek(ctx, slow, 1, time.Hour, 3); ok {
+		t.Fatalf("refund key: room after the burst")
+	}
+	noErr(t, "Refund", e.Refund(ctx, slow, 1, time.Hour, 3))
+	if ok, _, _ := e.Allow(ctx, slow, 1, time.Hour, 3); !ok {
+		t.Errorf("after a refund: refused, want one more allowed")
+	}
+	if ok, _, _ := e.Allow(ctx, slow, 1, time.Hour, 3); ok {
+		t.Errorf("after a refund: two more allowed, want one")
+	}
+}
+
+func testSharedKey(t *testing.T, e forum.Engine) {
+	ctx := t.Context()
+	name := "test:" + forum.NewID(6)
+	keys := make([][]byte, 8)
+	var wg sync.WaitGroup
+	for i := range keys {
+		wg.Go(func() {
+			k, err := e.SharedKey(ctx, name, time.Hour)
+			noErr(t, "SharedKey", err)
+			keys[i] = k
+		})
+	}
+	wg.Wait()
+	for i, k := range keys {
+		if len(k) != 32 || !bytes.Equal(k, keys[0]) {
+			t.Fatalf("SharedKey call %d = %x, want the 32 bytes all calls agree on (%x)", i, k, keys[0])
+		}
+	}
+	other, err := e.SharedKey(ctx, name+"-other", time.Hour)
+	noErr(t, "SharedKey", err)
+	if bytes.Equal(other, keys[0]) {
+		t.Errorf("two names share one key")
 	}
 }
 

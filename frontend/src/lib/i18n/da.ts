@@ -110,6 +110,8 @@ export const da = {
   'error.unknown_code': 'Vi kan ikke finde et forløb med den kode.',
   'error.invalid_charter': 'Ledelsesgrundlaget kan ikke læses. Ret fejlene herunder.',
   'error.rate_limited': 'For mange forsøg. Vent lidt og prøv igen.',
+  'error.session_full': 'Forløbet er fuldt: der er ikke plads til flere deltagere.',
+  'join.full': 'Forløbet er fuldt: der er ikke plads til flere deltagere. Spørg den, der leder forløbet.',
   'error.too_large': 'Det er for stort.',
   'error.unavailable': 'Serveren er midlertidigt utilgængelig. Prøv igen om lidt.',
   'error.activity_closed': 'Afstemningen er lukket',

@@ -105,6 +105,8 @@ export const en: Record<Key, string> = {
   'error.unknown_code': 'We cannot find a session with that code.',
   'error.invalid_charter': 'The charter cannot be read. Fix the problems below.',
   'error.rate_limited': 'Too many attempts. Wait a little and try again.',
+  'error.session_full': 'The session is full: there is no room for more participants.',
+  'join.full': 'The session is full: there is no room for more participants. Ask the person leading it.',
   'error.too_large': 'That is too large.',
   'error.unavailable': 'The server is temporarily unavailable. Try again shortly.',
   'error.activity_closed': 'Voting is closed',
