@@ -113,29 +113,15 @@ func TestSessionKeysShareOneSlot(t *testing.T) {
 	}
 }
 
-// TestEngineCluster runs the whole contract suite against a one-node Redis Cluster: a
-// script touching keys of two slots would fail there with CROSSSLOT.
+// TestEngineCluster runs the whole contract suite against a Redis Cluster of three
+// masters (each with a replica) on loopback: sessions land on every master, a script
+// touching keys of two slots would fail with CROSSSLOT, and a failover of a master (its
+// replica promoted) loses no acknowledged vote.
 func TestEngineCluster(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{Args: []string{"--cluster-enabled", "yes",
-		"--cluster-config-file", "nodes.conf"}})
-	raw := rawClient(t, srv.URL())
+	cl := redistest.StartCluster(t, 3, 1)
 	ctx := context.Background()
-	if err := raw.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", 0, 16383).Err(); err != nil {
-		t.Fatalf("CLUSTER ADDSLOTSRANGE: %v", err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		info, _ := raw.ClusterInfo(ctx).Result()
-		if strings.Contains(info, "cluster_state:ok") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("cluster did not become ok: %s", info)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 	newClusterEngine := func(t *testing.T) forum.Engine {
-		e, err := redisstore.New(ctx, redisstore.Options{URL: srv.URL(), Cluster: true, Prefix: "t" + forum.NewID(5)})
+		e, err := redisstore.New(ctx, redisstore.Options{URL: cl.URL(), Cluster: true, Prefix: "t" + forum.NewID(5)})
 		if err != nil {
 			t.Fatalf("New: %v", err)
 		}
@@ -149,6 +135,68 @@ func TestEngineCluster(t *testing.T) {
 		if err := e.DeleteSession(ctx, s.ID); err != nil {
 			t.Fatalf("DeleteSession: %v", err)
 		}
+	})
+	t.Run("SpreadAndFailover", func(t *testing.T) {
+		e := newClusterEngine(t)
+		// Sessions hash to slots at random: a dozen land on every master.
+		var sessions []*forum.Session
+		for range 12 {
+			sessions = append(sessions, forumtest.CreateSession(t, e, "u1"))
+		}
+		for i, n := range cl.Keys(t) {
+			if n == 0 {
+				t.Fatalf("master %d holds no key after 12 sessions: %v", i, cl.Keys(t))
+			}
+		}
+		// Votes in batches on every session; halfway, master 0's replica takes over. A
+		// batch that fails is sent again (as a client resends); every acknowledged
+		// (participant, statement) must be counted once in the end.
+		const rounds = 40
+		acked := map[string]map[string]bool{} // session → participant/statement
+		for _, s := range sessions {
+			acked[s.ID] = map[string]bool{}
+		}
+		failed := 0
+		for r := range rounds {
+			if r == rounds/2 {
+				cl.Failover(t, 0)
+			}
+			for _, s := range sessions {
+				var ops []forum.VoteOp
+				for k := range 5 {
+					p, st := fmt.Sprintf("p%d-%d", r, k), []string{"st1", "st2", "st3"}[k%3]
+					ops = append(ops, forum.VoteOp{ClientID: fmt.Sprintf("m%d-%d", r, k),
+						Vote: forumtest.MakeVote(s, p, "", forumtest.ActScale, st, 1+k%5, 0)})
+				}
+				for try := 0; ; try++ {
+					cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+					_, err := e.ApplyVotes(cctx, s.ID, ops)
+					cancel()
+					if err == nil {
+						break
+					}
+					failed++
+					if try == 50 {
+						t.Fatalf("ApplyVotes on %s still fails after the failover: %v", s.ID, err)
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+				for _, op := range ops {
+					acked[s.ID][op.Vote.Participant+"/"+op.Vote.Statement] = true
+				}
+			}
+		}
+		for _, s := range sessions {
+			tally, err := e.Tally(ctx, s.ID, forumtest.ActScale)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := tally["s/st1/n"] + tally["s/st2/n"] + tally["s/st3/n"]
+			if n != int64(len(acked[s.ID])) {
+				t.Errorf("session %s counts %d votes, %d were acknowledged", s.ID, n, len(acked[s.ID]))
+			}
+		}
+		t.Logf("%d batches were refused around the failover and sent again", failed)
 	})
 }
 
