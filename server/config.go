@@ -56,6 +56,8 @@ type Config struct {
 	MetricsAddr string `env:"PEJL_METRICS_ADDR"`
 	// MetricsToken, when set, is the bearer token /metrics asks for.
 	MetricsToken string `env:"PEJL_METRICS_TOKEN"`
+	// PasswordCost is the bcrypt cost of new password hashes (10–15; lower only in tests).
+	PasswordCost int `env:"PEJL_PASSWORD_COST" envDefault:"11"`
 	// TokenLifetime is how long a new API token is valid; 0 = until it is deleted.
 	TokenLifetime time.Duration `env:"PEJL_TOKEN_LIFETIME" envDefault:"0"`
 	// Limits bound load per account, client address, participant and session
@@ -117,6 +119,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	case "text", "json":
 	default:
 		return cfg, fmt.Errorf("configuration: PEJL_LOG_FORMAT must be text or json, not %q", cfg.LogFormat)
+	}
+	if cfg.PasswordCost < 4 || cfg.PasswordCost > 15 {
+		return cfg, fmt.Errorf("configuration: PEJL_PASSWORD_COST must be 10 to 15 (lower only in tests)")
 	}
 	if cfg.Retention <= 0 {
 		return cfg, fmt.Errorf("configuration: PEJL_RETENTION must be positive (e.g. 4320h)")

@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}()
 
 	svc := forum.NewService(engine, forum.Config{PublicURL: cfg.PublicURL, Retention: cfg.Retention, Logger: log, Location: cfg.Location,
-		Limits: cfg.Limits.forum()})
+		Limits: cfg.Limits.forum(), TokenLifetime: cfg.TokenLifetime, PasswordCost: cfg.PasswordCost})
 	defer svc.Close()
 
 	if err := bootstrapAdmin(ctx, cfg, svc, stdout); err != nil {

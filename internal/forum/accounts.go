@@ -187,32 +187,61 @@ func (s *Service) Login(ctx context.Context, email, password, clientAddr string)
 	for _, l := range limits {
 		_ = s.e.Refund(ctx, l.key, l.rate, l.period, l.rate)
 	}
-	secret := NewSecret()
-	if err := s.e.CreateLogin(ctx, Login{Hash: HashSecret(secret), UserID: u.ID, ExpiresAt: s.now().Add(LoginLifetime)}); err != nil {
-		return nil, "", engineErr(err)
+	if u.Disabled {
+		return nil, "", Errorf(EForbidden, "This account is deactivated. Ask an administrator.")
 	}
-	return u, secret, nil
+	secret, err := s.startLogin(ctx, u)
+	return u, secret, err
 }
 
-// Logout ends a login.
+// startLogin makes a login for u and returns the cookie's secret.
+func (s *Service) startLogin(ctx context.Context, u *User) (string, error) {
+	secret := NewSecret()
+	l := Login{Hash: HashSecret(secret), UserID: u.ID, ExpiresAt: s.now().Add(LoginLifetime), Epoch: u.LoginEpoch}
+	if err := s.e.CreateLogin(ctx, l); err != nil {
+		return "", engineErr(err)
+	}
+	return secret, nil
+}
+
+// Logout ends a login, and the sockets opened with it, on every instance.
 func (s *Service) Logout(ctx context.Context, secret string) error {
-	return engineErr(s.e.DeleteLogin(ctx, HashSecret(secret)))
+	l, err := s.e.LoginByHash(ctx, HashSecret(secret))
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return engineErr(err)
+	}
+	if err := s.e.DeleteLogin(ctx, l.Hash); err != nil {
+		return engineErr(err)
+	}
+	s.revoke(ctx, Event{User: l.UserID})
+	return nil
 }
 
 // UserByLogin returns the user behind a login cookie, or EUnauthenticated.
 func (s *Service) UserByLogin(ctx context.Context, secret string) (*User, error) {
-	unauth := Errorf(EUnauthenticated, "Log in first.")
 	if secret == "" || len(secret) > 128 {
-		return nil, unauth
+		return nil, Errorf(EUnauthenticated, "Log in first.")
 	}
-	l, err := s.e.LoginByHash(ctx, HashSecret(secret))
+	return s.userByLoginHash(ctx, HashSecret(secret))
+}
+
+func (s *Service) userByLoginHash(ctx context.Context, hash string) (*User, error) {
+	unauth := Errorf(EUnauthenticated, "Log in first.")
+	l, err := s.e.LoginByHash(ctx, hash)
 	if errors.Is(err, ErrNotFound) || (err == nil && !l.ExpiresAt.After(s.now())) {
 		return nil, unauth
 	}
 	if err != nil {
 		return nil, engineErr(err)
 	}
-	return s.userOrUnauth(ctx, l.UserID)
+	u, err := s.userOrUnauth(ctx, l.UserID)
+	if err == nil && l.Epoch != u.LoginEpoch {
+		return nil, unauth
+	}
+	return u, err
 }
 
 // UserByToken returns the user behind an API token, or EUnauthenticated.
@@ -220,8 +249,12 @@ func (s *Service) UserByToken(ctx context.Context, token string) (*User, error) 
 	if token == "" || len(token) > 128 {
 		return nil, Errorf(EUnauthenticated, "The token is not valid.")
 	}
-	t, err := s.e.TokenByHash(ctx, HashSecret(token))
-	if errors.Is(err, ErrNotFound) {
+	return s.userByTokenHash(ctx, HashSecret(token))
+}
+
+func (s *Service) userByTokenHash(ctx context.Context, hash string) (*User, error) {
+	t, err := s.e.TokenByHash(ctx, hash)
+	if errors.Is(err, ErrNotFound) || (err == nil && t.ExpiresAt != nil && !t.ExpiresAt.After(s.now())) {
 		return nil, Errorf(EUnauthenticated, "The token is not valid.")
 	}
 	if err != nil {
@@ -232,14 +265,15 @@ func (s *Service) UserByToken(ctx context.Context, token string) (*User, error) 
 
 func (s *Service) userOrUnauth(ctx context.Context, id string) (*User, error) {
 	u, err := s.e.User(ctx, id)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, ErrNotFound) || (err == nil && u.Disabled) {
 		return nil, Errorf(EUnauthenticated, "Log in first.")
 	}
 	return u, engineErr(err)
 }
 
 // CreateToken makes an API token for the actor and returns it (shown once) and its record.
-func (s *Service) CreateToken(ctx context.Context, actor *User, name string) (string, *Token, error) {
+// A positive lifetime makes it expire; Config.TokenLifetime, when set, caps it.
+func (s *Service) CreateToken(ctx context.Context, actor *User, name string, lifetime time.Duration) (string, *Token, error) {
 	if actor == nil {
 		return "", nil, Errorf(EUnauthenticated, "Log in first.")
 	}
@@ -248,7 +282,17 @@ func (s *Service) CreateToken(ctx context.Context, actor *User, name string) (st
 		return "", nil, invalid("name", "Give the token a name of 1–100 characters.")
 	}
 	secret := "pejl_" + NewSecret()
+	if lifetime < 0 {
+		return "", nil, invalid("expires_in_days", "A token's lifetime must be positive.")
+	}
+	if max := s.cfg.TokenLifetime; max > 0 && (lifetime == 0 || lifetime > max) {
+		lifetime = max
+	}
 	t := Token{ID: "t" + NewID(8), UserID: actor.ID, Name: name, Hash: HashSecret(secret), CreatedAt: s.now()}
+	if lifetime > 0 {
+		at := t.CreatedAt.Add(lifetime)
+		t.ExpiresAt = &at
+	}
 	if err := s.e.CreateToken(ctx, t); err != nil {
 		return "", nil, engineErr(err)
 	}
@@ -273,5 +317,9 @@ func (s *Service) DeleteToken(ctx context.Context, actor *User, id string) error
 	if errors.Is(err, ErrNotFound) {
 		return Errorf(ENotFound, "There is no token %q.", id)
 	}
-	return engineErr(err)
+	if err != nil {
+		return engineErr(err)
+	}
+	s.revoke(ctx, Event{User: actor.ID})
+	return nil
 }

@@ -223,6 +223,11 @@ type User struct {
 	Role         string    `json:"role"`
 	PasswordHash string    `json:"password_hash"`
 	CreatedAt    time.Time `json:"created_at"`
+	// Disabled users cannot log in, and their logins, tokens and sockets stop working.
+	Disabled bool `json:"disabled,omitempty"`
+	// LoginEpoch grows when every login of the user ends (password change, "log out
+	// everywhere", deactivation): a login made under an earlier epoch no longer counts.
+	LoginEpoch int `json:"login_epoch,omitempty"`
 }
 
 // IsAdmin reports whether the user may see and do everything.
@@ -235,6 +240,8 @@ type Token struct {
 	Name      string    `json:"name"`
 	Hash      string    `json:"hash"`
 	CreatedAt time.Time `json:"created_at"`
+	// ExpiresAt, when set, is when the token stops working.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
 // Login is a browser login session behind a cookie; only the cookie value's hash is stored.
@@ -242,6 +249,8 @@ type Login struct {
 	Hash      string    `json:"hash"`
 	UserID    string    `json:"user_id"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// Epoch is the user's LoginEpoch when the login was made.
+	Epoch int `json:"epoch,omitempty"`
 }
 
 // StoredCharter is an imported charter as an engine keeps it: its Markdown source (the

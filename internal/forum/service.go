@@ -34,6 +34,8 @@ type Config struct {
 	// BatchWindow is how long the vote batcher waits to gather votes for one engine write.
 	// Default 2ms.
 	BatchWindow time.Duration
+	// TokenLifetime, when positive, is the longest an API token may live.
+	TokenLifetime time.Duration
 	// Limits bound load per account, client address, participant and session; zero fields
 	// take DefaultLimits.
 	Limits Limits

@@ -342,6 +342,7 @@ const maxRecentCommands = 256
 // UpdateSession changes title, groups or threshold.
 func (s *Service) UpdateSession(ctx context.Context, actor *User, id string, p SessionPatch) (*Session, error) {
 	var shared []string
+	unshared := false
 	if p.SharedWith != nil {
 		if len(*p.SharedWith) > 50 {
 			return nil, invalid("shared_with", "A session may be shared with at most 50 facilitators.")
@@ -365,6 +366,7 @@ func (s *Service) UpdateSession(ctx context.Context, actor *User, id string, p S
 				return Errorf(EForbidden, "Only the session's owner may change whom it is shared with.")
 			}
 			sess.SharedWith = shared
+			unshared = true
 		}
 		if p.Title != nil {
 			t, err := checkTitle(*p.Title)
@@ -389,6 +391,9 @@ func (s *Service) UpdateSession(ctx context.Context, actor *User, id string, p S
 		}
 		return nil
 	})
+	if err == nil && unshared {
+		s.revoke(ctx, Event{Target: id})
+	}
 	return sess, err
 }
 

@@ -179,6 +179,10 @@ type Event struct {
 	Session string `json:"s"`
 	Version int64  `json:"v"`
 	Comment string `json:"c,omitempty"` // comment id for EventComment
+	// For EventRevoke (published on RevokeChannel): the user whose credentials changed, or
+	// the session whose sharing changed.
+	User   string `json:"u,omitempty"`
+	Target string `json:"t,omitempty"`
 }
 
 // Event kinds.
@@ -187,7 +191,13 @@ const (
 	EventComment  = "comment"
 	EventPresence = "presence"
 	EventDeleted  = "deleted"
+	// EventRevoke says that facilitators' access may have ended: every instance checks its
+	// facilitator sockets of that user (or that session) again at once.
+	EventRevoke = "revoke"
 )
+
+// RevokeChannel is the Broker "session" that EventRevoke events go out on.
+const RevokeChannel = "_revoke"
 
 // Broker fans events out to every instance. Delivery is at most once; clients converge by
 // version.

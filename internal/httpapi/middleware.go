@@ -170,17 +170,25 @@ func (a *api) crossOrigin() gin.HandlerFunc {
 
 // authenticate finds the user behind the request's bearer token or login cookie.
 func (a *api) authenticate(r *http.Request) (*forum.User, error) {
+	u, _, err := a.credential(r)
+	return u, err
+}
+
+// credential is authenticate that also returns what the request authenticated with.
+func (a *api) credential(r *http.Request) (*forum.User, forum.Credential, error) {
 	if tok, present := bearerToken(r); present {
 		if tok == "" {
-			return nil, errorf(forum.EUnauthenticated, "Send the token as \"Authorization: Bearer <token>\".")
+			return nil, forum.Credential{}, errorf(forum.EUnauthenticated, "Send the token as \"Authorization: Bearer <token>\".")
 		}
-		return a.svc.UserByToken(r.Context(), tok)
+		u, err := a.svc.UserByToken(r.Context(), tok)
+		return u, forum.TokenCredential(tok), err
 	}
 	ck, err := r.Cookie(sessionCookie)
 	if err != nil || ck.Value == "" {
-		return nil, errorf(forum.EUnauthenticated, "Log in first.")
+		return nil, forum.Credential{}, errorf(forum.EUnauthenticated, "Log in first.")
 	}
-	return a.svc.UserByLogin(r.Context(), ck.Value)
+	u, err := a.svc.UserByLogin(r.Context(), ck.Value)
+	return u, forum.LoginCredential(ck.Value), err
 }
 
 // requireUser lets only authenticated facilitators through and keeps the user for

@@ -88,7 +88,7 @@ func (a *api) handleFacilitatorLive() gin.HandlerFunc {
 			writeError(c, http.StatusForbidden, forum.EForbidden, "This page may not open a connection here (Origin check).", nil)
 			return
 		}
-		u, err := a.authenticate(c.Request)
+		u, cred, err := a.credential(c.Request)
 		if err != nil {
 			a.fail(c, err)
 			return
@@ -102,6 +102,8 @@ func (a *api) handleFacilitatorLive() gin.HandlerFunc {
 			writeError(c, http.StatusServiceUnavailable, forum.EUnavailable, "Live connections are not available on this server.", nil)
 			return
 		}
-		a.live.ServeFacilitator(c.Writer, c.Request, u, sess.ID)
+		// The socket checks this credential again whenever access may have ended.
+		r := c.Request.WithContext(forum.WithCredential(c.Request.Context(), cred))
+		a.live.ServeFacilitator(c.Writer, r, u, sess.ID)
 	}
 }

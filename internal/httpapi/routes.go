@@ -33,6 +33,8 @@ func (a *api) routes(r *gin.Engine) {
 	// Facilitators (cookie or bearer token).
 	f := v1.Group("", a.requireUser())
 	f.GET("/auth/me", a.handleMe())
+	f.POST("/auth/logout-all", a.handleLogoutAll())
+	f.POST("/auth/password", a.handleChangePassword())
 
 	f.GET("/tokens", a.handleListTokens())
 	f.POST("/tokens", a.handleCreateToken())
@@ -40,6 +42,7 @@ func (a *api) routes(r *gin.Engine) {
 
 	f.GET("/users", a.handleListUsers())
 	f.POST("/users", a.handleCreateUser())
+	f.PATCH("/users/:id", a.handleUpdateUser())
 
 	f.GET("/charters", a.handleListCharters())
 	f.POST("/charters", a.handleImportCharter())

@@ -68,6 +68,7 @@ type conn struct {
 	sessionID   string
 	user        *forum.User
 	reqCtx      func(context.Context) context.Context // adds what the upgrade request carried (the client address)
+	cred        *forum.Credential                     // what a facilitator authenticated with (see revoke.go)
 
 	// Reader-owned.
 	lim       *rate.Limiter

@@ -80,6 +80,9 @@ type Config struct {
 	ShutdownWindow time.Duration
 	// OpTimeout bounds one engine call made for a client message; default 5s.
 	OpTimeout time.Duration
+	// RecheckEvery is how often every facilitator socket is authorised again, besides the
+	// checks revocation events trigger; default 30s.
+	RecheckEvery time.Duration
 	// MaxInFlight bounds the client messages being handled at once on this instance;
 	// past it, sockets are read no further until a slot frees (backpressure through TCP)
 	// instead of piling up work. Default 4096.
@@ -123,6 +126,7 @@ func (c *Config) defaults() {
 	def(&c.PresenceEvery, 10*time.Second)
 	def(&c.ShutdownWindow, 5*time.Second)
 	def(&c.OpTimeout, 5*time.Second)
+	def(&c.RecheckEvery, 30*time.Second)
 	if c.MaxInFlight <= 0 {
 		c.MaxInFlight = 4096
 	}
@@ -210,6 +214,8 @@ func New(cfg Config) *Hub {
 			writeHTTPError(w, status, code, "The WebSocket upgrade failed: "+reason.Error())
 		},
 	}
+	h.roomWG.Add(1)
+	go h.watchRevocations()
 	return h
 }
 
@@ -248,7 +254,11 @@ func (h *Hub) ServeFacilitator(w http.ResponseWriter, r *http.Request, user *for
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.OpTimeout)
 	_, err := h.svc.Session(ctx, user, sessionID)
 	cancel()
-	h.serve(w, r, &conn{sessionID: sessionID, user: user, facilitator: true}, err)
+	c := &conn{sessionID: sessionID, user: user, facilitator: true}
+	if cred, ok := forum.CredentialFrom(r.Context()); ok {
+		c.cred = &cred
+	}
+	h.serve(w, r, c, err)
 }
 
 // refuseDraining answers 503 while the hub shuts down, before any engine call.
