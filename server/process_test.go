@@ -150,7 +150,7 @@ type api struct {
 func login(t *testing.T, base string) *api {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
-	a := &api{t: t, base: base, hc: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+	a := &api{t: t, base: base, hc: &http.Client{Jar: jar, Timeout: 60 * time.Second}}
 	a.do("POST", "/api/v1/auth/login", map[string]string{"email": testAdmin, "password": testPassword}, 200, nil)
 	return a
 }
@@ -427,7 +427,7 @@ func TestFirstStartPrintsAdminLogin(t *testing.T) {
 	req, _ := http.NewRequest("POST", "http://"+addr+"/api/v1/auth/login", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Origin", "http://"+addr)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	resp, err := hc.Do(req.WithContext(ctx))
 	if err != nil {

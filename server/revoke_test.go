@@ -126,7 +126,7 @@ func TestRevocationClosesSocketsAcrossInstances(t *testing.T) {
 	admin.do("PATCH", "/api/v1/users/"+anna.User.ID, map[string]any{"disabled": true}, 200, nil)
 	ws.closedWithin("deactivated", time.Second)
 	annaB.do("GET", "/api/v1/auth/me", nil, 401, nil)
-	loginFails := &api{t: t, base: a.base, hc: &http.Client{Timeout: 10 * time.Second}}
+	loginFails := &api{t: t, base: a.base, hc: &http.Client{Timeout: 60 * time.Second}}
 	loginFails.do("POST", "/api/v1/auth/login", map[string]string{"email": "anna@example.dk", "password": pw + "-nyt"}, 403, nil)
 	_ = bo
 }
