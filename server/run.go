@@ -273,16 +273,20 @@ func sweepRetention(ctx context.Context, svc *forum.Service, log *slog.Logger) {
 func exports() httpapi.Exports {
 	return httpapi.Exports{
 		VotesCSV: func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt httpapi.ExportOptions) error {
-			return export.VotesCSV(ctx, w, svc, sess, export.CSVOptions{Semicolon: opt.Semicolon, Labels: !opt.IDs})
+			return export.VotesCSV(ctx, w, svc, sess, export.CSVOptions{Semicolon: opt.Semicolon, Labels: !opt.IDs, Rows: opt.Rows})
 		},
 		CommentsCSV: func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt httpapi.ExportOptions) error {
-			return export.CommentsCSV(ctx, w, svc, sess, export.CSVOptions{Semicolon: opt.Semicolon, Labels: !opt.IDs})
+			return export.CommentsCSV(ctx, w, svc, sess, export.CSVOptions{Semicolon: opt.Semicolon, Labels: !opt.IDs, Rows: opt.Rows})
 		},
-		XLSX: export.XLSX,
+		XLSX: func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt httpapi.ExportOptions) error {
+			return export.XLSX(ctx, w, svc, sess, opt.Rows)
+		},
 		PDF: func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt httpapi.ExportOptions) error {
 			return export.PDFWith(ctx, w, svc, sess, export.PDFOptions{OmitUnused: opt.OmitUnused})
 		},
-		JSON:           export.JSON,
+		JSON: func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt httpapi.ExportOptions) error {
+			return export.JSON(ctx, w, svc, sess, opt.Rows)
+		},
 		ComparisonXLSX: export.ComparisonXLSX,
 	}
 }

@@ -125,6 +125,10 @@ test('a whole workshop', { timeout: 600_000 }, async (t) => {
     assert.ok(S.joinUrl.startsWith(server.base + '/'), `join_url ${S.joinUrl} is on PEJL_PUBLIC_URL`);
     assert.deepEqual(v.session.groups.map((g) => g.label), ['Leder', 'Medarbejder']);
     S.groups = Object.fromEntries(v.session.groups.map((g) => [g.label, g.id]));
+    assert.equal(v.session.min_responses, 5, 'results wait for the threshold by default');
+    // Three phones in this workshop: results from the first answer, so they show at all.
+    const r = await S.fac.request.patch(`${server.base}/api/v1/sessions/${S.id}`, { headers: { Origin: server.base }, data: { min_responses: 1 } });
+    assert.equal(r.status(), 200, await r.text());
     await h.getByRole('heading', { level: 1, name: 'Workshop på rådhuset' }).waitFor();
   });
 
@@ -142,12 +146,13 @@ test('a whole workshop', { timeout: 600_000 }, async (t) => {
     S.p1ctx = await ctx({ viewport: PHONE, mobile: true, name: 'p1' });
     S.p1 = await S.p1ctx.newPage();
     await S.p1.goto(S.joinUrl);
-    await S.p1.getByLabel('Dit navn (frivilligt)').waitFor();
-    await S.p1.getByText('Vi gemmer dine svar, ikke hvem du er.').waitFor();
+    await S.p1.getByText('Vi gemmer dine svar, dine kommentarer og den gruppe, du vælger – ikke dit navn').waitFor();
+    assert.equal(await S.p1.getByLabel('Dit navn (frivilligt)').count(), 0, 'the join page asks for no name');
+    assert.equal(await S.p1.getByRole('link', { name: 'Sådan behandler vi data' }).getAttribute('href'), '/privatliv');
+    assert.equal(await S.p1.getByRole('link', { name: 'Tilgængelighed' }).getAttribute('href'), '/tilgaengelighed');
     await S.p1.getByRole('group', { name: 'Hvem er du?' }).waitFor();
     await checkAudit(S.p1, 'join form');
     await shoot(S.p1, 'participant-join');
-    await S.p1.getByLabel('Dit navn (frivilligt)').fill('Mette');
     await S.p1.getByRole('radio', { name: 'Leder' }).check();
     await S.p1.getByRole('button', { name: 'Deltag' }).click();
     await S.p1.getByText('Vent et øjeblik – vi går snart i gang').waitFor();

@@ -272,12 +272,12 @@ func BenchmarkExport10k(b *testing.B) {
 		name string
 		fn   func(w io.Writer) error
 	}{
-		{"VotesCSV", func(w io.Writer) error { return export.VotesCSV(ctx, w, svc, sess, export.CSVOptions{}) }},
+		{"VotesCSV", func(w io.Writer) error { return export.VotesCSV(ctx, w, svc, sess, export.CSVOptions{Rows: raw}) }},
 		{"CommentsCSV", func(w io.Writer) error {
-			return export.CommentsCSV(ctx, w, svc, sess, export.CSVOptions{Semicolon: true})
+			return export.CommentsCSV(ctx, w, svc, sess, export.CSVOptions{Semicolon: true, Rows: raw})
 		}},
-		{"XLSX", func(w io.Writer) error { return export.XLSX(ctx, w, svc, sess) }},
-		{"JSON", func(w io.Writer) error { return export.JSON(ctx, w, svc, sess) }},
+		{"XLSX", func(w io.Writer) error { return export.XLSX(ctx, w, svc, sess, raw) }},
+		{"JSON", func(w io.Writer) error { return export.JSON(ctx, w, svc, sess, raw) }},
 		{"PDF", func(w io.Writer) error { return export.PDF(ctx, w, svc, sess) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {

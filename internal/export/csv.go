@@ -110,7 +110,7 @@ func (c *csvWriter) close() error {
 // prompts, statement texts, group labels and option labels, headers in the session's
 // language and local times.
 func VotesCSV(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt CSVOptions) error {
-	b, err := load(ctx, svc, sess)
+	b, err := load(ctx, svc, sess, opt.Rows)
 	if err != nil {
 		return err
 	}
@@ -132,14 +132,17 @@ func VotesCSV(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.
 		if ai != nil {
 			secID, secTitle, kind = ai.a.Section, ai.secTitle, ai.a.Kind
 		}
-		gid, glabel := b.voteGroup(&v)
+		pid, gid, glabel, ok := b.voteRow(&v)
+		if !ok {
+			return nil
+		}
 		tbuf = b.csvTime(tbuf, v.UpdatedAt, opt.Labels)
 		if opt.Labels {
 			return c.write(sess.Title, secTitle, b.activityName(ai), kindName(b.t, kind), b.stmts[v.Statement].Text,
-				v.Participant, glabel, b.valueText(ai, v.Value), string(tbuf))
+				pid, glabel, b.valueText(ai, v.Value), string(tbuf))
 		}
 		return c.write(sess.ID, secID, secTitle, v.Activity, kind, v.Statement, b.stmts[v.Statement].Text,
-			v.Participant, gid, string(v.Value), string(tbuf))
+			pid, gid, string(v.Value), string(tbuf))
 	})
 	if err != nil {
 		return err
@@ -151,7 +154,7 @@ func VotesCSV(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.
 // creation order, with the columns of CommentsColumns — or, with opt.Labels, the form for
 // people (see VotesCSV).
 func CommentsCSV(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt CSVOptions) error {
-	b, err := load(ctx, svc, sess)
+	b, err := load(ctx, svc, sess, opt.Rows)
 	if err != nil {
 		return err
 	}
@@ -173,13 +176,16 @@ func CommentsCSV(ctx context.Context, w io.Writer, svc *forum.Service, sess *for
 		if ai != nil {
 			secID, secTitle = ai.a.Section, ai.secTitle
 		}
-		gid, glabel := b.commentGroup(&cm)
+		pid, gid, glabel, ok := b.commentRow(&cm)
+		if !ok {
+			return nil
+		}
 		tbuf = b.csvTime(tbuf, cm.CreatedAt, opt.Labels)
 		if opt.Labels {
-			return c.write(sess.Title, secTitle, b.activityName(ai), b.stmts[cm.Statement].Text, cm.Participant, glabel,
+			return c.write(sess.Title, secTitle, b.activityName(ai), b.stmts[cm.Statement].Text, pid, glabel,
 				cm.Text, strconv.FormatInt(cm.Upvotes, 10), b.yesNo(cm.Hidden), b.yesNo(cm.Starred), string(tbuf))
 		}
-		return c.write(sess.ID, secID, secTitle, cm.Activity, cm.Statement, cm.ID, cm.Participant, gid,
+		return c.write(sess.ID, secID, secTitle, cm.Activity, cm.Statement, cm.ID, pid, gid,
 			cm.Text, strconv.FormatInt(cm.Upvotes, 10), strconv.FormatBool(cm.Hidden), string(tbuf),
 			strconv.FormatBool(cm.Starred))
 	})

@@ -34,6 +34,8 @@ type CSVOptions struct {
 	// labels instead of ids, times as "2006-01-02 15:04:05 -07:00". Without it the CSV has
 	// the spec's machine form: its column names, ids as values, RFC 3339 times.
 	Labels bool
+	// Rows: pseudonyms and hidden comments, only when asked for (see forum.RowOptions).
+	Rows forum.RowOptions
 }
 
 // Neutralise makes a cell safe to open in a spreadsheet: a value that begins with "=", "+",
@@ -82,7 +84,7 @@ type base struct {
 	loc       *time.Location // the zone times are written in (forum.Config.Location)
 }
 
-func load(ctx context.Context, svc *forum.Service, sess *forum.Session) (*base, error) {
+func load(ctx context.Context, svc *forum.Service, sess *forum.Session, opt forum.RowOptions) (*base, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -97,7 +99,7 @@ func load(ctx context.Context, svc *forum.Service, sess *forum.Session) (*base, 
 	if counts == nil {
 		counts = map[string]int64{}
 	}
-	rows, err := svc.RowRuleOf(ctx, sess)
+	rows, err := svc.RowRuleOf(ctx, sess, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -128,17 +130,18 @@ func load(ctx context.Context, svc *forum.Service, sess *forum.Session) (*base, 
 	return b, nil
 }
 
-// voteGroup returns the group a vote row shows (forum.RowRule): its id (for CSV and JSON)
-// and its label (for XLSX), both empty when it may not be shown.
-func (b *base) voteGroup(v *forum.Vote) (id, label string) {
-	g, _ := b.rows.Vote(v)
-	return g.ID, g.Label
+// voteRow returns what a vote row shows of who answered (forum.RowRule): the participant's
+// pseudonym (empty unless asked for), the group's id (for CSV and JSON) and label (for
+// XLSX); ok is false when the row is left out.
+func (b *base) voteRow(v *forum.Vote) (participant, gid, glabel string, ok bool) {
+	r, ok := b.rows.Vote(v)
+	return r.Participant, r.Group.ID, r.Group.Label, ok
 }
 
-// commentGroup is voteGroup for a comment row.
-func (b *base) commentGroup(c *forum.Comment) (id, label string) {
-	g, _ := b.rows.Comment(c)
-	return g.ID, g.Label
+// commentRow is voteRow for a comment row (hidden comments are left out unless asked for).
+func (b *base) commentRow(c *forum.Comment) (participant, gid, glabel string, ok bool) {
+	r, ok := b.rows.Comment(c)
+	return r.Participant, r.Group.ID, r.Group.Label, ok
 }
 
 // itemLabel names an option or statement of a choice or rank activity for people.
@@ -315,7 +318,7 @@ var words = map[string]map[string]string{
 		"count": "Antal", "points": "Point", "prompt": "Spørgsmål", "comments": "Kommentarer",
 		"overview": "Overblik over alle udsagn", "report": "Rapport", "generated": "Rapporten er dannet",
 		"page": "Side", "of": "af", "pooled": "Samlet", "groups": "Grupper", "code": "Kode",
-		"state": "Status", "no_answers": "Ingen svar", "no_comments": "Ingen kommentarer.",
+		"state": "Status", "no_answers": "Ingen svar", "withheld": "%d svar – resultaterne vises fra %d svar", "no_comments": "Ingen kommentarer.",
 		"more_comments": "%d kommentarer mere står i Excel-filen.", "share_note": "Feltets farve viser andelen af svar; tallet er andelen i procent.",
 		"group_note":   "Resultater for grupper vises kun for grupper med mindst %d deltagere; mindre grupper er lagt sammen i \"Øvrige\" eller udeladt. Totalerne er altid med alle.",
 		"groups_title": "Grupper med resultater",
@@ -343,7 +346,7 @@ var words = map[string]map[string]string{
 		"count": "Count", "points": "Points", "prompt": "Question", "comments": "Comments",
 		"overview": "Overview of all statements", "report": "Report", "generated": "Report generated",
 		"page": "Page", "of": "of", "pooled": "Pooled", "groups": "Groups", "code": "Code",
-		"state": "State", "no_answers": "No answers", "no_comments": "No comments.",
+		"state": "State", "no_answers": "No answers", "withheld": "%d responses – results are shown from %d responses", "no_comments": "No comments.",
 		"more_comments": "%d more comments are in the Excel file.", "share_note": "A cell's shade shows the share of answers; the number is the share in per cent.",
 		"group_note":   "Results by group are shown only for groups with at least %d participants; smaller groups are merged into \"Other\" or left out. Totals always include everyone.",
 		"groups_title": "Groups with results",

@@ -72,7 +72,7 @@ func TestVotesCSV(t *testing.T) {
 	ctx := context.Background()
 	for _, semi := range []bool{false, true} {
 		var buf bytes.Buffer
-		must(t, export.VotesCSV(ctx, &buf, f.svc, f.sess, export.CSVOptions{Semicolon: semi}))
+		must(t, export.VotesCSV(ctx, &buf, f.svc, f.sess, export.CSVOptions{Semicolon: semi, Rows: raw}))
 		comma := ','
 		if semi {
 			comma = ';'
@@ -159,7 +159,7 @@ func TestCommentsCSV(t *testing.T) {
 	t.Parallel()
 	f := standard(t)
 	var buf bytes.Buffer
-	must(t, export.CommentsCSV(context.Background(), &buf, f.svc, f.sess, export.CSVOptions{Semicolon: true}))
+	must(t, export.CommentsCSV(context.Background(), &buf, f.svc, f.sess, export.CSVOptions{Semicolon: true, Rows: raw}))
 	recs := readCSV(t, buf.Bytes(), ';')
 	want := []string{"session_id", "section_id", "section_title", "activity_id", "statement_id", "comment_id",
 		"participant", "group", "text", "upvotes", "hidden", "created_at", "starred"}
@@ -251,7 +251,7 @@ func TestXLSX(t *testing.T) {
 	t.Parallel()
 	f := standard(t)
 	var buf bytes.Buffer
-	must(t, export.XLSX(context.Background(), &buf, f.svc, f.sess))
+	must(t, export.XLSX(context.Background(), &buf, f.svc, f.sess, raw))
 	x, sheets := xlsxRows(t, buf.Bytes())
 	if got := x.GetSheetList(); !slices.Equal(got, []string{"Oversigt", "Andre aktiviteter", "Stemmer", "Kommentarer"}) {
 		t.Fatalf("sheets = %q", got)
@@ -421,7 +421,7 @@ func TestXLSXEnglish(t *testing.T) {
 	t.Parallel()
 	f := seed(t, newService(t), "en", []groupSpec{groupFive, groupFour}, 1)
 	var buf bytes.Buffer
-	must(t, export.XLSX(context.Background(), &buf, f.svc, f.sess))
+	must(t, export.XLSX(context.Background(), &buf, f.svc, f.sess, raw))
 	x, sheets := xlsxRows(t, buf.Bytes())
 	if got := x.GetSheetList(); !slices.Equal(got, []string{"Summary", "Other activities", "Votes", "Comments"}) {
 		t.Fatalf("sheets = %q", got)
@@ -438,7 +438,7 @@ func TestJSON(t *testing.T) {
 	t.Parallel()
 	f := standard(t)
 	var buf bytes.Buffer
-	must(t, export.JSON(context.Background(), &buf, f.svc, f.sess))
+	must(t, export.JSON(context.Background(), &buf, f.svc, f.sess, raw))
 	var doc struct {
 		Format       string          `json:"format"`
 		Session      json.RawMessage `json:"session"`
@@ -623,7 +623,7 @@ func TestGroupsRows(t *testing.T) {
 				checkRowRule(t, what, rows, groupOf, 5)
 			}
 			var buf bytes.Buffer
-			must(t, export.VotesCSV(ctx, &buf, f.svc, f.sess, export.CSVOptions{}))
+			must(t, export.VotesCSV(ctx, &buf, f.svc, f.sess, export.CSVOptions{Rows: raw}))
 			var rows []row
 			for _, r := range readCSV(t, buf.Bytes(), ',')[1:] {
 				rows = append(rows, row{item: r[3] + "/" + r[5], participant: r[7], group: r[8]})
@@ -633,14 +633,14 @@ func TestGroupsRows(t *testing.T) {
 			}
 			check("votes.csv", rows)
 			buf.Reset()
-			must(t, export.CommentsCSV(ctx, &buf, f.svc, f.sess, export.CSVOptions{}))
+			must(t, export.CommentsCSV(ctx, &buf, f.svc, f.sess, export.CSVOptions{Rows: raw}))
 			rows = nil
 			for _, r := range readCSV(t, buf.Bytes(), ',')[1:] {
 				rows = append(rows, row{item: "comments", participant: r[6], group: r[7]})
 			}
 			check("comments.csv", rows)
 			buf.Reset()
-			must(t, export.XLSX(ctx, &buf, f.svc, f.sess))
+			must(t, export.XLSX(ctx, &buf, f.svc, f.sess, raw))
 			_, sheets := xlsxRows(t, buf.Bytes())
 			if strings.Contains(allCells(sheets), groupFour.label) {
 				t.Errorf("the workbook names the group of 4")
@@ -662,7 +662,7 @@ func TestGroupsRows(t *testing.T) {
 				t.Errorf("the report names the group of 4")
 			}
 			buf.Reset()
-			must(t, export.JSON(ctx, &buf, f.svc, f.sess))
+			must(t, export.JSON(ctx, &buf, f.svc, f.sess, raw))
 			var doc struct {
 				Participants struct {
 					Groups map[string]int64 `json:"groups"`
@@ -743,12 +743,12 @@ func TestExportsOfEmptySession(t *testing.T) {
 	must(t, err)
 	ctx := context.Background()
 	var buf bytes.Buffer
-	must(t, export.VotesCSV(ctx, &buf, svc, sess, export.CSVOptions{}))
+	must(t, export.VotesCSV(ctx, &buf, svc, sess, export.CSVOptions{Rows: raw}))
 	if recs := readCSV(t, buf.Bytes(), ','); len(recs) != 1 {
 		t.Errorf("empty votes.csv has %d records, want the header only", len(recs))
 	}
 	buf.Reset()
-	must(t, export.XLSX(ctx, &buf, svc, sess))
+	must(t, export.XLSX(ctx, &buf, svc, sess, raw))
 	xlsxRows(t, buf.Bytes())
 	buf.Reset()
 	must(t, export.PDF(ctx, &buf, svc, sess))
@@ -756,7 +756,7 @@ func TestExportsOfEmptySession(t *testing.T) {
 		t.Errorf("empty report lacks the participant count")
 	}
 	buf.Reset()
-	must(t, export.JSON(ctx, &buf, svc, sess))
+	must(t, export.JSON(ctx, &buf, svc, sess, raw))
 	if !json.Valid(buf.Bytes()) {
 		t.Errorf("empty session.json is not JSON")
 	}
@@ -768,7 +768,7 @@ func TestExportStopsWithContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var buf bytes.Buffer
-	if err := export.VotesCSV(ctx, &buf, f.svc, f.sess, export.CSVOptions{}); err == nil {
+	if err := export.VotesCSV(ctx, &buf, f.svc, f.sess, export.CSVOptions{Rows: raw}); err == nil {
 		t.Errorf("VotesCSV with a cancelled context returned no error")
 	}
 }

@@ -234,3 +234,8 @@ func pdfText(t testing.TB, pdf []byte) string {
 }
 
 func fmtCounts(m map[int]int) string { return fmt.Sprint(m) }
+
+// raw asks the row exports for everything a facilitator may ask for (pseudonyms, hidden
+// comments), so that tests can tell whose rows are whose; TestRowsCarryNoPerson checks the
+// default.
+var raw = forum.RowOptions{Pseudonyms: true, Hidden: true}

@@ -73,8 +73,8 @@ type jsonVote struct {
 // every activity with its results in total and per visible group, then every comment and every
 // current vote (participants by pseudonym, groups by forum.RowRule). Comments and votes are
 // streamed. The shape is documented in docs/api.md.
-func JSON(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session) error {
-	b, err := load(ctx, svc, sess)
+func JSON(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt forum.RowOptions) error {
+	b, err := load(ctx, svc, sess, opt)
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func JSON(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Sess
 		if a.Kind == forum.KindComments {
 			ja.Tally = jsonCommentsTally{N: shown[a.ID], Hidden: hidden[a.ID]}
 		} else {
-			total, per, _, err := svc.ActivityResults(ctx, forum.ForFacilitator, sess, a)
+			total, per, _, err := svc.ActivityResults(ctx, forum.ForExport, sess, a)
 			if err != nil {
 				return err
 			}
@@ -124,16 +124,19 @@ func JSON(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Sess
 	bw.WriteString(`,"comments":[`)
 	comments := streamedArray{ctx: ctx, w: bw}
 	err = svc.ScanComments(ctx, sess.ID, func(c forum.Comment) error {
+		pid, gid, _, ok := b.commentRow(&c)
+		if !ok {
+			return nil
+		}
 		if err := comments.next(); err != nil {
 			return err
 		}
-		gid, _ := b.commentGroup(&c)
 		var sec string
 		if ai := b.acts[c.Activity]; ai != nil {
 			sec = ai.a.Section
 		}
 		return enc.Encode(jsonComment{ID: c.ID, Activity: c.Activity, Section: sec, Statement: c.Statement,
-			Participant: c.Participant, Group: gid, Text: c.Text, Upvotes: c.Upvotes, Hidden: c.Hidden,
+			Participant: pid, Group: gid, Text: c.Text, Upvotes: c.Upvotes, Hidden: c.Hidden,
 			Starred: c.Starred, CreatedAt: c.CreatedAt.In(b.loc)})
 	})
 	if err != nil {
@@ -142,11 +145,14 @@ func JSON(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Sess
 	bw.WriteString(`],"votes":[`)
 	votes := streamedArray{ctx: ctx, w: bw}
 	err = svc.ScanVotes(ctx, sess.ID, func(v forum.Vote) error {
+		pid, gid, _, ok := b.voteRow(&v)
+		if !ok {
+			return nil
+		}
 		if err := votes.next(); err != nil {
 			return err
 		}
-		gid, _ := b.voteGroup(&v)
-		return enc.Encode(jsonVote{Activity: v.Activity, Statement: v.Statement, Participant: v.Participant,
+		return enc.Encode(jsonVote{Activity: v.Activity, Statement: v.Statement, Participant: pid,
 			Group: gid, Value: v.Value, UpdatedAt: v.UpdatedAt.In(b.loc)})
 	})
 	if err != nil {

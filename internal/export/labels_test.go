@@ -19,7 +19,7 @@ func TestCSVLabels(t *testing.T) {
 	f := standard(t)
 	ctx := context.Background()
 	var buf bytes.Buffer
-	must(t, export.VotesCSV(ctx, &buf, f.svc, f.sess, export.CSVOptions{Semicolon: true, Labels: true}))
+	must(t, export.VotesCSV(ctx, &buf, f.svc, f.sess, export.CSVOptions{Semicolon: true, Labels: true, Rows: raw}))
 	recs := readCSV(t, buf.Bytes(), ';')
 	want := []string{"Forløb", "Afsnit", "Aktivitet", "Type", "Udsagn", "Deltager", "Gruppe", "Svar", "Tidspunkt"}
 	if !slices.Equal(recs[0], want) {
@@ -64,7 +64,7 @@ func TestCSVLabels(t *testing.T) {
 	assertNoGroupOfFour(t, "votes.csv (labels)", buf.String())
 
 	buf.Reset()
-	must(t, export.CommentsCSV(ctx, &buf, f.svc, f.sess, export.CSVOptions{Labels: true}))
+	must(t, export.CommentsCSV(ctx, &buf, f.svc, f.sess, export.CSVOptions{Labels: true, Rows: raw}))
 	recs = readCSV(t, buf.Bytes(), ',')
 	want = []string{"Forløb", "Afsnit", "Aktivitet", "Udsagn", "Deltager", "Gruppe", "Kommentar", "Enig (+1)", "Skjult", "Fremhævet", "Oprettet"}
 	if !slices.Equal(recs[0], want) {
@@ -100,13 +100,13 @@ func TestExportZone(t *testing.T) {
 	f := seed(t, svc, "da", []groupSpec{groupFive}, 0)
 	ctx := context.Background()
 	var buf bytes.Buffer
-	must(t, export.VotesCSV(ctx, &buf, f.svc, f.sess, export.CSVOptions{}))
+	must(t, export.VotesCSV(ctx, &buf, f.svc, f.sess, export.CSVOptions{Rows: raw}))
 	recs := readCSV(t, buf.Bytes(), ',')
 	if got := recs[1][slices.Index(export.VotesColumns, "updated_at")]; got != "2025-11-25T08:30:00.000-05:00" {
 		t.Errorf("updated_at = %q in New York", got)
 	}
 	buf.Reset()
-	must(t, export.JSON(ctx, &buf, f.svc, f.sess))
+	must(t, export.JSON(ctx, &buf, f.svc, f.sess, raw))
 	if !strings.Contains(buf.String(), `"created_at":"2025-11-25T08:30:00-05:00"`) {
 		t.Errorf("session.json has no New York times: %.300s", buf.String())
 	}

@@ -106,7 +106,7 @@ func PDF(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Sessi
 // comment is interpreted. Statements and items are printed in full, wrapped, never cut;
 // emoji the font lacks are left out.
 func PDFWith(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt PDFOptions) error {
-	b, err := load(ctx, svc, sess)
+	b, err := load(ctx, svc, sess, forum.RowOptions{})
 	if err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func PDFWith(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.S
 		if a.Kind == forum.KindComments {
 			continue
 		}
-		total, per, _, err := svc.ActivityResults(ctx, forum.ForFacilitator, sess, a)
+		total, per, _, err := svc.ActivityResults(ctx, forum.ForExport, sess, a)
 		if err != nil {
 			return err
 		}
@@ -821,12 +821,16 @@ func (r *report) bar(a *forum.Activity, label string, sr forum.StatementResult, 
 	p.SetXY(marginL, y)
 	p.CellFormat(barLabelW, h, r.fit(label, barLabelW-2), "", 0, "L", false, 0, "")
 	x := marginL + barLabelW
-	if sr.N == 0 {
+	if sr.N == 0 || sr.Withheld {
 		r.fill(colBand)
 		p.Rect(x, y+0.4, barW, h-0.8, "F")
 		r.font("", 7.5, colMuted)
 		p.SetXY(x, y)
-		p.CellFormat(barW, h, t["no_answers"], "", 0, "C", false, 0, "")
+		msg := t["no_answers"]
+		if sr.Withheld {
+			msg = fmt.Sprintf(t["withheld"], sr.N, r.sess.ResultsFrom())
+		}
+		p.CellFormat(barW, h, msg, "", 0, "C", false, 0, "")
 	} else {
 		for v := a.Min; v <= a.Max; v++ {
 			c := sr.Counts[strconv.Itoa(v)]

@@ -153,8 +153,8 @@ func headerCells(style int, names ...string) []any {
 // in the session's language; numbers are numbers; every text cell is neutralised. The small
 // sheets go through excelize's StreamWriter; the votes and comments sheets, which grow with
 // the session, are written by sheetXML while the zip streams to w.
-func XLSX(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session) error {
-	b, err := load(ctx, svc, sess)
+func XLSX(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt forum.RowOptions) error {
+	b, err := load(ctx, svc, sess, opt)
 	if err != nil {
 		return err
 	}
@@ -392,6 +392,12 @@ func (b *base) summarySheet(ctx context.Context, svc *forum.Service, f *excelize
 			return row
 		}
 		row = append(row, r.N)
+		if r.Withheld { // fewer than the session's ResultsFrom answered: the count only
+			for v := lo - 1; v <= hi; v++ {
+				row = append(row, nil)
+			}
+			return row
+		}
 		if r.Mean != nil {
 			row = append(row, styled(st.mean, *r.Mean))
 		} else {
@@ -504,7 +510,7 @@ func (b *base) resultsOf(ctx context.Context, svc *forum.Service, kinds ...strin
 		if !slices.Contains(kinds, a.Kind) {
 			continue
 		}
-		total, per, _, err := svc.ActivityResults(ctx, forum.ForFacilitator, b.sess, a)
+		total, per, _, err := svc.ActivityResults(ctx, forum.ForExport, b.sess, a)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -586,6 +592,10 @@ func (b *base) writeVotes(ctx context.Context, svc *forum.Service, w io.Writer, 
 	rows := newRowFilter(part, parts)
 	var n int64
 	err := svc.ScanVotes(ctx, b.sess.ID, func(v forum.Vote) error {
+		pid, _, glabel, ok := b.voteRow(&v)
+		if !ok {
+			return nil
+		}
 		i := n
 		if n++; n%4096 == 0 && ctx.Err() != nil {
 			return ctx.Err()
@@ -594,7 +604,6 @@ func (b *base) writeVotes(ctx context.Context, svc *forum.Service, w io.Writer, 
 			return err
 		}
 		ai := b.acts[v.Activity]
-		_, glabel := b.voteGroup(&v)
 		x.row()
 		if ai != nil {
 			x.str(0, ai.secTitle)
@@ -603,7 +612,7 @@ func (b *base) writeVotes(ctx context.Context, svc *forum.Service, w io.Writer, 
 		}
 		x.str(0, v.Statement)
 		x.str(0, b.stmts[v.Statement].Text)
-		x.str(0, v.Participant)
+		x.str(0, pid)
 		x.str(0, glabel)
 		if ai != nil && ai.a.Kind == forum.KindScale {
 			if n, err := strconv.Atoi(string(v.Value)); err == nil {
@@ -641,6 +650,10 @@ func (b *base) writeComments(ctx context.Context, svc *forum.Service, w io.Write
 	rows := newRowFilter(part, parts)
 	var n int64
 	err := svc.ScanComments(ctx, b.sess.ID, func(c forum.Comment) error {
+		pid, _, glabel, ok := b.commentRow(&c)
+		if !ok {
+			return nil
+		}
 		i := n
 		if n++; n%4096 == 0 && ctx.Err() != nil {
 			return ctx.Err()
@@ -652,7 +665,6 @@ func (b *base) writeComments(ctx context.Context, svc *forum.Service, w io.Write
 		if ai := b.acts[c.Activity]; ai != nil {
 			secID, secTitle = ai.a.Section, ai.secTitle
 		}
-		_, glabel := b.commentGroup(&c)
 		x.row()
 		x.str(0, b.sess.ID)
 		x.str(0, secID)
@@ -660,7 +672,7 @@ func (b *base) writeComments(ctx context.Context, svc *forum.Service, w io.Write
 		x.str(0, c.Activity)
 		x.str(0, c.Statement)
 		x.str(0, c.ID)
-		x.str(0, c.Participant)
+		x.str(0, pid)
 		x.str(0, glabel)
 		x.str(st.wrap, c.Text)
 		x.num(0, float64(c.Upvotes))

@@ -31,10 +31,17 @@ const (
 	// comment (hidden ones included), and group figures and labels only as the anonymity
 	// rule lets them through.
 	ForFacilitator
+	// ForExport is a file that leaves the console (CSV, XLSX, PDF, JSON): what the
+	// facilitator sees, except that an item's figures wait for the session's ResultsFrom
+	// answers, as they do for the room.
+	ForExport
 )
 
 // room reports whether the audience sees only what the whole room may see.
-func (a Audience) room() bool { return a != ForFacilitator }
+func (a Audience) room() bool { return a == ForParticipant || a == ForPresenter }
+
+// waits reports whether the audience sees an item's figures only once enough have answered.
+func (a Audience) waits() bool { return a != ForFacilitator }
 
 // SeesActivity reports whether the audience's view lists the activity at all: the room
 // sees the activities of the current section only.
@@ -57,17 +64,71 @@ func SeesResults(aud Audience, sess *Session, a *Activity) bool {
 
 // TallyFor returns what the audience sees of an activity's tally: its totals, and for the
 // presenter and the facilitator the results of the groups that pass the anonymity rule item
-// by item (GroupResultsOf); ok is false when the audience may not see the tally now.
-// Participants never get results per group.
+// by item (GroupResultsOf); ok is false when the audience may not see the tally now. The
+// room sees an item's figures only once the session's ResultsFrom have answered it
+// (Withhold); the facilitator always sees them. Participants never get results per group.
 func TallyFor(aud Audience, sess *Session, a *Activity, tally map[string]int64) (total Results, per []GroupResults, ok bool) {
 	if a == nil || a.Kind == KindComments || !SeesResults(aud, sess, a) {
 		return Results{}, nil, false
 	}
 	total = ResultsFromTally(a, tally, "")
+	if !aud.waits() {
+		return total, GroupResultsOf(sess, a, tally), true
+	}
+	withheld := Withhold(sess, a, &total)
 	if aud == ForParticipant {
 		return total, nil, true
 	}
-	return total, GroupResultsOf(sess, a, tally), true
+	for _, g := range GroupResultsOf(sess, a, tally) {
+		if a.Kind == KindScale {
+			for st := range g.Results.Statements {
+				if withheld[st] {
+					delete(g.Results.Statements, st)
+				}
+			}
+			if len(g.Results.Statements) == 0 {
+				continue
+			}
+		} else if withheld[""] {
+			continue
+		}
+		per = append(per, g)
+	}
+	return total, per, true
+}
+
+// Withhold applies "totals that others see wait for k answers" to an activity's total
+// results: every item (a statement of a scale, or the activity) answered by some but fewer than the
+// session's ResultsFrom keeps only its number of answers, and the results say how many they
+// wait for. It returns the items withheld (statement ids, or "" for the activity).
+func Withhold(sess *Session, a *Activity, r *Results) map[string]bool {
+	k := sess.ResultsFrom()
+	out := map[string]bool{}
+	switch a.Kind {
+	case KindScale:
+		for st, sr := range r.Statements {
+			if sr.N > 0 && sr.N < k {
+				r.Statements[st] = StatementResult{Counts: map[string]int64{}, N: sr.N, Withheld: true}
+				out[st] = true
+			}
+		}
+	case KindChoice, KindRank, KindWords:
+		if r.N > 0 && r.N < k {
+			r.Options, r.Points, r.Words = emptyIfSet(r.Options), emptyIfSet(r.Points), emptyIfSet(r.Words)
+			out[""] = true
+		}
+	}
+	if len(out) > 0 {
+		r.Withheld, r.MinResponses = true, k
+	}
+	return out
+}
+
+func emptyIfSet(m map[string]int64) map[string]int64 {
+	if m == nil {
+		return nil
+	}
+	return map[string]int64{}
 }
 
 // ItemRespondents counts, from an activity's tally, who answered each of its items: each
@@ -217,19 +278,45 @@ func CommentResultsFor(aud Audience, sess *Session, a *Activity, all []Comment, 
 	return r
 }
 
-// RowRule is the row rule for a session's row outputs (the vote and comment rows of the
-// exports): which group each row may show. A vote row's population is the people who
-// answered its item (a statement of a scale, or the activity); a comment row's is the
-// people who commented on its activity. Each is VisibleGroups over that population, so a
-// row's group label never singles out fewer than the threshold of people.
+// RowOptions are what a facilitator may ask of the row exports beyond what they give by
+// default: no person, and no hidden comment.
+type RowOptions struct {
+	// Pseudonyms gives each row the participant's pseudonym, which links one person's
+	// answers and comments across items (?raw=pseudonym). A risk: with enough rows, a
+	// person can be recognised by their pattern of answers.
+	Pseudonyms bool
+	// Hidden includes hidden comments, each marked hidden (?include=hidden).
+	Hidden bool
+}
+
+// RowRule decides the row outputs (the vote and comment rows of the exports): which rows
+// appear, and what each shows of who wrote it. By default no row carries anything that
+// links two answers of one person (the participant column is empty), hidden comments are
+// left out, and the vote rows of an item answered by fewer than ResultsFrom are left out
+// (they would be its figures). A row's group is the one the anonymity rule lets through for
+// the row's population: the people who answered its item (a statement of a scale, or the
+// activity), or who commented on its activity. So a row's group label never singles out
+// fewer than the threshold of people.
 type RowRule struct {
 	sess  *Session
-	items map[string]map[string]GroupView // activity id + "\x00" + statement → RowGroups
+	opt   RowOptions
+	items map[string]rowItem // activity id + "\x00" + statement (or "comments")
+}
+
+type rowItem struct {
+	groups map[string]GroupView // RowGroups of the item's people
+	n      int64                // how many answered it
+}
+
+// Row is what one vote or comment row shows of who wrote it.
+type Row struct {
+	Participant string    // the pseudonym, only with RowOptions.Pseudonyms
+	Group       GroupView // zero when no group may be shown
 }
 
 // RowRuleOf reads what the row rule needs: every activity's tally and who commented.
-func (s *Service) RowRuleOf(ctx context.Context, sess *Session) (*RowRule, error) {
-	rr := &RowRule{sess: sess, items: map[string]map[string]GroupView{}}
+func (s *Service) RowRuleOf(ctx context.Context, sess *Session, opt RowOptions) (*RowRule, error) {
+	rr := &RowRule{sess: sess, opt: opt, items: map[string]rowItem{}}
 	var comments []Comment
 	for i := range sess.Activities {
 		a := &sess.Activities[i]
@@ -241,7 +328,7 @@ func (s *Service) RowRuleOf(ctx context.Context, sess *Session) (*RowRule, error
 			return nil, engineErr(err)
 		}
 		for it, r := range ItemRespondents(sess, a, tally) {
-			rr.items[a.ID+"\x00"+it] = RowGroups(sess, r.Total, r.Groups)
+			rr.items[a.ID+"\x00"+it] = rowItem{groups: RowGroups(sess, r.Total, r.Groups), n: r.Total}
 		}
 	}
 	err := s.e.ScanComments(ctx, sess.ID, func(c Comment) error {
@@ -252,31 +339,43 @@ func (s *Service) RowRuleOf(ctx context.Context, sess *Session) (*RowRule, error
 		return nil, engineErr(err)
 	}
 	for id, r := range CommentRespondents(comments) {
-		rr.items[id+"\x00comments"] = CommentRows(sess, r)
+		rr.items[id+"\x00comments"] = rowItem{groups: CommentRows(sess, r), n: r.Total}
 	}
 	return rr, nil
 }
 
-// Vote returns the group view a vote row shows; ok is false when it shows no group.
-func (rr *RowRule) Vote(v *Vote) (GroupView, bool) {
+// Vote returns what a vote row shows; ok is false when the row is left out (its item has
+// fewer than ResultsFrom answers).
+func (rr *RowRule) Vote(v *Vote) (row Row, ok bool) {
 	key := v.Activity + "\x00"
-	if a, ok := rr.sess.Activity(v.Activity); ok && a.Kind == KindScale {
+	if a, found := rr.sess.Activity(v.Activity); found && a.Kind == KindScale {
 		key += v.Statement
 	}
-	return rr.lookup(key, v.Group)
-}
-
-// Comment returns the group view a comment row shows; ok is false when it shows no group.
-func (rr *RowRule) Comment(c *Comment) (GroupView, bool) {
-	return rr.lookup(c.Activity+"\x00comments", c.Group)
-}
-
-func (rr *RowRule) lookup(key, group string) (GroupView, bool) {
-	if group == "" {
-		return GroupView{}, false
+	it := rr.items[key]
+	if it.n < rr.sess.ResultsFrom() {
+		return Row{}, false
 	}
-	g, ok := rr.items[key][group]
-	return g, ok
+	return rr.row(it, v.Participant, v.Group), true
+}
+
+// Comment returns what a comment row shows; ok is false when the row is left out (a hidden
+// comment, unless RowOptions.Hidden).
+func (rr *RowRule) Comment(c *Comment) (row Row, ok bool) {
+	if c.Hidden && !rr.opt.Hidden {
+		return Row{}, false
+	}
+	return rr.row(rr.items[c.Activity+"\x00comments"], c.Participant, c.Group), true
+}
+
+func (rr *RowRule) row(it rowItem, participant, group string) Row {
+	var r Row
+	if rr.opt.Pseudonyms {
+		r.Participant = participant
+	}
+	if group != "" {
+		r.Group = it.groups[group]
+	}
+	return r
 }
 
 // UpsertComment returns list — comments of activity a as CommentsFor gave them to the

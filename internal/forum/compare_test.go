@@ -48,12 +48,18 @@ type cmpMembers struct {
 
 func cmpSession(t *testing.T, svc *forum.Service, actor *forum.User, title, charterID string, groups []cmpMembers, ungrouped, ungroupedValue int) *forum.Session {
 	t.Helper()
+	return cmpSessionWith(t, svc, actor, title, charterID, groups, ungrouped, ungroupedValue, nil)
+}
+
+// cmpSessionWith is cmpSession with an anonymity threshold (nil for the default).
+func cmpSessionWith(t *testing.T, svc *forum.Service, actor *forum.User, title, charterID string, groups []cmpMembers, ungrouped, ungroupedValue int, threshold *int) *forum.Session {
+	t.Helper()
 	ctx := context.Background()
 	var gs []forum.Group
 	for _, g := range groups {
 		gs = append(gs, forum.Group{ID: g.id, Label: g.label})
 	}
-	sess, err := svc.CreateSession(ctx, actor, forum.NewSession{Title: title, CharterID: charterID, Groups: gs})
+	sess, err := svc.CreateSession(ctx, actor, forum.NewSession{Title: title, CharterID: charterID, Groups: gs, AnonymityThreshold: threshold})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,11 +280,8 @@ func TestCompareThresholdPerSession(t *testing.T) {
 	svc := cmpService(t)
 	ctx := context.Background()
 	mette := &forum.User{ID: "u-mette"}
-	s1 := cmpSession(t, svc, mette, "Lav tærskel", allerod, []cmpMembers{{"leder", "Leder", 3, 4}}, 0, 0)
 	three := 3
-	if _, err := svc.UpdateSession(ctx, mette, s1.ID, forum.SessionPatch{AnonymityThreshold: &three}); err != nil {
-		t.Fatal(err)
-	}
+	s1 := cmpSessionWith(t, svc, mette, "Lav tærskel", allerod, []cmpMembers{{"leder", "Leder", 3, 4}}, 0, 0, &three)
 	cmpSession(t, svc, mette, "Standard", allerod, []cmpMembers{{"leder", "Leder", 3, 2}}, 0, 0)
 	c, err := svc.Compare(ctx, mette, allerod, nil)
 	if err != nil {

@@ -45,9 +45,20 @@ type Error struct {
 	Details []Detail
 	// RetryAfter is set with ERateLimited: how long to wait, in seconds (at least 1).
 	RetryAfter int
+	// Err is the cause (an engine's error, say), kept for the one place that logs it;
+	// it is never shown to a client.
+	Err error
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf makes a domain error.
 func Errorf(code, format string, args ...any) *Error {

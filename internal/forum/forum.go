@@ -112,9 +112,12 @@ type Session struct {
 	CurrentSection     string       `json:"current_section,omitempty"`
 	Groups             []Group      `json:"groups"`
 	AnonymityThreshold int          `json:"anonymity_threshold"`
-	CreatedAt          time.Time    `json:"created_at"`
-	EndedAt            *time.Time   `json:"ended_at,omitempty"`
-	Activities         []Activity   `json:"activities"`
+	// MinResponses is how many must have answered an item before anyone but the facilitator
+	// sees its results (0: the anonymity threshold); see ResultsFrom.
+	MinResponses int        `json:"min_responses,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	EndedAt      *time.Time `json:"ended_at,omitempty"`
+	Activities   []Activity `json:"activities"`
 	// Commands are the ids of the latest facilitator commands, so that a resent one is
 	// recognised (see Command.ID).
 	Commands []string `json:"commands,omitempty"`
@@ -129,6 +132,15 @@ type Session struct {
 	ActivitySeq int `json:"activity_seq,omitempty"`
 	// Rev is the session document's revision, for compare-and-swap; engines set it.
 	Rev int64 `json:"rev"`
+}
+
+// ResultsFrom is the number of answers an item needs before the room (phones, presenter)
+// and the exports show its results: MinResponses, or the anonymity threshold when unset.
+func (s *Session) ResultsFrom() int64 {
+	if s.MinResponses > 0 {
+		return int64(s.MinResponses)
+	}
+	return int64(max(s.AnonymityThreshold, 1))
 }
 
 // Activity returns the activity with that id.

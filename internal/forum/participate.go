@@ -104,7 +104,10 @@ func (s *Service) SessionIDByCode(ctx context.Context, code string) (string, err
 // Hello identifies a participant: the resume token brings back the same participant; an
 // unknown or forged token, or none, makes a new one. It returns the participant and the
 // token to keep (a fresh one for a new participant).
-func (s *Service) Hello(ctx context.Context, sess *Session, token, name, group string) (*Participant, string, error) {
+//
+// A name is not asked for and never stored: the answers are kept, not who gave them. The
+// spec's hello still accepts a name; it is dropped (the third argument is ignored).
+func (s *Service) Hello(ctx context.Context, sess *Session, token, _, group string) (*Participant, string, error) {
 	if token != "" && len(token) <= 128 {
 		p, err := s.e.ParticipantByToken(ctx, sess.ID, HashSecret(token))
 		if err == nil {
@@ -117,10 +120,6 @@ func (s *Service) Hello(ctx context.Context, sess *Session, token, name, group s
 	if sess.State == StateEnded {
 		return nil, "", Errorf(ESessionEnded, "The session has ended. Thank you for taking part!")
 	}
-	name = strings.TrimSpace(name)
-	if utf8.RuneCountInString(name) > MaxNameRunes || !utf8.ValidString(name) {
-		return nil, "", Errorf(EInvalidValue, "A name may be at most %d characters.", MaxNameRunes)
-	}
 	if group != "" {
 		if _, ok := sess.Group(group); !ok {
 			return nil, "", Errorf(EInvalidValue, "There is no group %q in this session; choose one of the session's groups.", group)
@@ -130,7 +129,7 @@ func (s *Service) Hello(ctx context.Context, sess *Session, token, name, group s
 		return nil, "", err
 	}
 	token = NewSecret()
-	p := Participant{ID: "p" + NewID(6), TokenHash: HashSecret(token), Name: name, Group: group, JoinedAt: s.now()}
+	p := Participant{ID: "p" + NewID(6), TokenHash: HashSecret(token), Group: group, JoinedAt: s.now()}
 	if err := s.e.AddParticipant(ctx, sess.ID, p); err != nil {
 		return nil, "", engineErr(err)
 	}

@@ -15,6 +15,9 @@ type StatementResult struct {
 	Counts map[string]int64 `json:"counts"`
 	N      int64            `json:"n"`
 	Mean   *float64         `json:"mean"`
+	// Withheld: fewer than the session's ResultsFrom have answered, so only N is given
+	// (counts empty, mean null). Set only in what the room and the exports see.
+	Withheld bool `json:"withheld,omitempty"`
 }
 
 // Results are an activity's results, shaped by its kind (see the spec's table).
@@ -26,6 +29,17 @@ type Results struct {
 	Words      map[string]int64
 	Comments   []Comment
 	N          int64
+	// Withheld: fewer than MinResponses have answered (for a scale: some statement is
+	// withheld), so the figures are left out and only n is given. Set only in what the room
+	// and the exports see; MinResponses is then the number the results wait for.
+	Withheld     bool
+	MinResponses int64
+}
+
+// withheldJSON is added to a kind's results object when results wait for answers.
+type withheldJSON struct {
+	Withheld     bool  `json:"withheld,omitempty"`
+	MinResponses int64 `json:"min_responses,omitempty"`
 }
 
 // MarshalJSON writes the spec's results object for the kind.
@@ -34,22 +48,26 @@ func (r Results) MarshalJSON() ([]byte, error) {
 	case KindScale:
 		return json.Marshal(struct {
 			Statements map[string]StatementResult `json:"statements"`
-		}{r.Statements})
+			withheldJSON
+		}{r.Statements, withheldJSON{r.Withheld, r.MinResponses}})
 	case KindChoice:
 		return json.Marshal(struct {
 			Options map[string]int64 `json:"options"`
 			N       int64            `json:"n"`
-		}{r.Options, r.N})
+			withheldJSON
+		}{r.Options, r.N, withheldJSON{r.Withheld, r.MinResponses}})
 	case KindRank:
 		return json.Marshal(struct {
 			Points map[string]int64 `json:"points"`
 			N      int64            `json:"n"`
-		}{r.Points, r.N})
+			withheldJSON
+		}{r.Points, r.N, withheldJSON{r.Withheld, r.MinResponses}})
 	case KindWords:
 		return json.Marshal(struct {
 			Words map[string]int64 `json:"words"`
 			N     int64            `json:"n"`
-		}{r.Words, r.N})
+			withheldJSON
+		}{r.Words, r.N, withheldJSON{r.Withheld, r.MinResponses}})
 	case KindComments:
 		cs := r.Comments
 		if cs == nil {

@@ -1,7 +1,11 @@
 package forum
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -218,5 +222,27 @@ func TestActivityJSON(t *testing.T) {
 	_ = json.Unmarshal(b, &m)
 	if _, ok := m["min"]; ok || m["tally"] != nil || m["id"] != "w" {
 		t.Fatalf("words view json %s", b)
+	}
+}
+
+func TestEngineErrKeepsCause(t *testing.T) {
+	cause := fmt.Errorf("redis: connection refused: %w", ErrUnavailable)
+	err := engineErr(cause)
+	if ErrorCode(err) != EUnavailable || !errors.Is(err, ErrUnavailable) || !errors.Is(err, cause) {
+		t.Errorf("transport failure: %v (code %s)", err, ErrorCode(err))
+	}
+	if !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("the cause is lost: %v", err)
+	}
+	corrupt := errors.New("session document: unexpected end of JSON input")
+	err = engineErr(corrupt)
+	if ErrorCode(err) != EInternal || !errors.Is(err, corrupt) || strings.Contains(ErrorMessage(err), "JSON") {
+		t.Errorf("corrupt document: %v (code %s, message %q)", err, ErrorCode(err), ErrorMessage(err))
+	}
+	if err := engineErr(ErrNotFound); err != ErrNotFound {
+		t.Errorf("a sentinel changes: %v", err)
+	}
+	if err := engineErr(context.DeadlineExceeded); ErrorCode(err) != EUnavailable || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("deadline: %v", err)
 	}
 }

@@ -233,19 +233,29 @@ func (s *Service) ImportCharter(ctx context.Context, actor *User, src []byte) (*
 	return c, nil
 }
 
-// engineErr turns an engine failure into a domain error; domain errors pass through.
+// engineErr turns an engine failure into a domain error that keeps its cause (Unwrap):
+// a domain error the engine returned (ErrNotFound, ErrConflict, ErrUnavailable, wrapped or
+// not) keeps its code; a context that ended is unavailable; anything else — a corrupt
+// document, a bug — is internal.
 func engineErr(err error) error {
 	if err == nil {
 		return nil
 	}
 	var e *Error
 	if errors.As(err, &e) {
-		return e
+		if e == err {
+			return e
+		}
+		c := *e
+		c.Err = err
+		return &c
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return ErrUnavailable
+		c := *ErrUnavailable
+		c.Err = err
+		return &c
 	}
-	return ErrUnavailable
+	return &Error{Code: EInternal, Message: "Something went wrong on our side. Please try again.", Err: err}
 }
 
 // DefaultLocation is Europe/Copenhagen (UTC if the zone database lacks it).

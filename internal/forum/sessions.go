@@ -33,7 +33,6 @@ const (
 	MaxGroups        = 20
 	MaxGroupLabel    = 60
 	MaxCommentRunes  = 1000
-	MaxNameRunes     = 60
 	MaxWordRunes     = 25
 	MaxWords         = 3
 	MaxOptions       = 20
@@ -52,6 +51,8 @@ type NewSession struct {
 	Language           string  `json:"language"`
 	Groups             []Group `json:"groups"`
 	AnonymityThreshold *int    `json:"anonymity_threshold"`
+	// MinResponses: see Session.MinResponses; nil or 0 for the threshold.
+	MinResponses *int `json:"min_responses"`
 }
 
 // SessionPatch changes a session's settings; nil fields stay.
@@ -59,6 +60,8 @@ type SessionPatch struct {
 	Title              *string  `json:"title"`
 	Groups             *[]Group `json:"groups"`
 	AnonymityThreshold *int     `json:"anonymity_threshold"`
+	// MinResponses: see Session.MinResponses (0 for the threshold).
+	MinResponses *int `json:"min_responses"`
 	// SharedWith replaces the list of facilitators (by email) the session is shared with.
 	SharedWith *[]string `json:"shared_with"`
 }
@@ -104,6 +107,17 @@ func checkGroups(gs []Group) ([]Group, error) {
 		out = append(out, g)
 	}
 	return out, nil
+}
+
+// checkMinResponses checks a min_responses setting: 0 (the threshold) or 1–1000.
+func checkMinResponses(t *int) (int, error) {
+	if t == nil {
+		return 0, nil
+	}
+	if *t < 0 || *t > 1000 {
+		return 0, invalid("min_responses", "The number of answers before results are shown must be between 1 and 1000 (0 for the anonymity threshold).")
+	}
+	return *t, nil
 }
 
 func checkThreshold(t *int) (int, error) {
@@ -176,9 +190,13 @@ func (s *Service) CreateSession(ctx context.Context, actor *User, in NewSession)
 	if err != nil {
 		return nil, err
 	}
+	minResp, err := checkMinResponses(in.MinResponses)
+	if err != nil {
+		return nil, err
+	}
 	sess := &Session{
 		ID: NewID(10), Title: title, CharterID: c.ID, Language: lang, Owner: actor.ID,
-		State: StateLobby, Groups: groups, AnonymityThreshold: thr, CreatedAt: s.now(),
+		State: StateLobby, Groups: groups, AnonymityThreshold: thr, MinResponses: minResp, CreatedAt: s.now(),
 		Activities: DefaultActivities(c, lang),
 	}
 	for attempt := 0; ; attempt++ {
@@ -360,6 +378,13 @@ func (s *Service) UpdateSession(ctx context.Context, actor *User, id string, p S
 			}
 		}
 	}
+	answered := false
+	if p.AnonymityThreshold != nil || p.MinResponses != nil {
+		var err error
+		if answered, err = s.sessionAnswered(ctx, id); err != nil {
+			return nil, err
+		}
+	}
 	sess, _, err := s.update(ctx, actor, id, func(sess *Session) error {
 		if p.SharedWith != nil {
 			if sess.Owner != actor.ID && !actor.IsAdmin() {
@@ -387,7 +412,21 @@ func (s *Service) UpdateSession(ctx context.Context, actor *User, id string, p S
 			if err != nil {
 				return err
 			}
+			if t < sess.AnonymityThreshold && answered {
+				return errThresholdLocked("anonymity_threshold")
+			}
 			sess.AnonymityThreshold = t
+		}
+		if p.MinResponses != nil {
+			m, err := checkMinResponses(p.MinResponses)
+			if err != nil {
+				return err
+			}
+			before := sess.ResultsFrom()
+			sess.MinResponses = m
+			if sess.ResultsFrom() < before && answered {
+				return errThresholdLocked("min_responses")
+			}
 		}
 		return nil
 	})
@@ -395,6 +434,27 @@ func (s *Service) UpdateSession(ctx context.Context, actor *User, id string, p S
 		s.revoke(ctx, Event{Target: id})
 	}
 	return sess, err
+}
+
+// errThresholdLocked refuses to lower a threshold once answers exist: lowering it would show
+// the answers already given in smaller groups than the room was promised.
+func errThresholdLocked(field string) *Error {
+	return conflict(field, "Mindste gruppestørrelse kan ikke sænkes, når der er kommet svar. "+
+		"(The threshold cannot be lowered once answers have come in: they were given under the higher one.)")
+}
+
+// sessionAnswered reports whether anyone has answered any activity of the session.
+func (s *Service) sessionAnswered(ctx context.Context, id string) (bool, error) {
+	sess, err := s.SessionByID(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	for i := range sess.Activities {
+		if ok, err := s.hasAnswers(ctx, id, &sess.Activities[i]); err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
 }
 
 // Command is a facilitator's instruction over the socket (or HTTP).

@@ -102,18 +102,21 @@ type SessionInfo struct {
 	CurrentSection     *string      `json:"current_section"`
 	Groups             []Group      `json:"groups"`
 	AnonymityThreshold int          `json:"anonymity_threshold"`
-	JoinURL            string       `json:"join_url"`
-	CreatedAt          time.Time    `json:"created_at"`
-	EndedAt            *time.Time   `json:"ended_at,omitempty"`
-	ExpiresAt          time.Time    `json:"expires_at"`
-	SharedWith         []string     `json:"shared_with"`
+	// MinResponses is how many answers an item needs before the room and the exports see
+	// its figures (Session.ResultsFrom).
+	MinResponses int        `json:"min_responses"`
+	JoinURL      string     `json:"join_url"`
+	CreatedAt    time.Time  `json:"created_at"`
+	EndedAt      *time.Time `json:"ended_at,omitempty"`
+	ExpiresAt    time.Time  `json:"expires_at"`
+	SharedWith   []string   `json:"shared_with"`
 }
 
 // Info is the facilitator's summary of a session.
 func (s *Service) Info(sess *Session) SessionInfo {
 	in := SessionInfo{ID: sess.ID, Code: sess.Code, Title: sess.Title, State: sess.State,
 		Language: sess.Language, CharterID: sess.CharterID, Groups: sess.Groups,
-		AnonymityThreshold: sess.AnonymityThreshold, JoinURL: s.JoinURL(sess.Code),
+		AnonymityThreshold: sess.AnonymityThreshold, MinResponses: int(sess.ResultsFrom()), JoinURL: s.JoinURL(sess.Code),
 		CreatedAt: sess.CreatedAt, EndedAt: sess.EndedAt, ExpiresAt: sess.CreatedAt.Add(s.cfg.Retention),
 		SharedWith: sess.SharedWith}
 	if in.SharedWith == nil {

@@ -73,9 +73,9 @@ func (a *api) stream(c *gin.Context, contentType, filename string, write func(ct
 type Exports struct {
 	VotesCSV       func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt ExportOptions) error
 	CommentsCSV    func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt ExportOptions) error
-	XLSX           func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session) error
+	XLSX           func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt ExportOptions) error
 	PDF            func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt ExportOptions) error
-	JSON           func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session) error
+	JSON           func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt ExportOptions) error
 	ComparisonXLSX func(ctx context.Context, w io.Writer, cmp *forum.Comparison) error
 }
 
@@ -93,6 +93,9 @@ type ExportOptions struct {
 	IDs bool
 	// OmitUnused: the PDF leaves out activities nobody answered (?unused=omit).
 	OmitUnused bool
+	// Rows: what the row exports carry beyond the default of no person and no hidden
+	// comment: pseudonyms (?raw=pseudonym) and hidden comments (?include=hidden).
+	Rows forum.RowOptions
 }
 
 // queryChoice reads a query parameter that takes one of two values (the first is the
@@ -108,16 +111,29 @@ func queryChoice(c *gin.Context, name, what, def, other string) (isOther, ok boo
 	return false, false
 }
 
-// csvOptions reads ?delimiter=comma|semicolon and ?columns=labels|ids.
+// csvOptions reads ?delimiter=comma|semicolon and ?columns=labels|ids, and rowOptions'.
 func csvOptions(c *gin.Context) (opt ExportOptions, ok bool) {
 	if opt.Semicolon, ok = queryChoice(c, "delimiter", "delimiter", "comma", "semicolon"); !ok {
 		return opt, false
 	}
-	opt.IDs, ok = queryChoice(c, "columns", "columns", "labels", "ids")
+	if opt.IDs, ok = queryChoice(c, "columns", "columns", "labels", "ids"); !ok {
+		return opt, false
+	}
+	return rowOptions(c)
+}
+
+// rowOptions reads ?raw=none|pseudonym (each row carries the participant's pseudonym) and
+// ?include=none|hidden (hidden comments are included, marked hidden); by default the row
+// exports carry no person and no hidden comment.
+func rowOptions(c *gin.Context) (opt ExportOptions, ok bool) {
+	if opt.Rows.Pseudonyms, ok = queryChoice(c, "raw", "raw", "none", "pseudonym"); !ok {
+		return opt, false
+	}
+	opt.Rows.Hidden, ok = queryChoice(c, "include", "include", "none", "hidden")
 	return opt, ok
 }
 
-// GET /api/v1/sessions/{id}/export/votes.csv[?delimiter=semicolon][&columns=ids]
+// GET /api/v1/sessions/{id}/export/votes.csv[?delimiter=semicolon][&columns=ids][&raw=pseudonym]
 func (a *api) handleExportVotesCSV() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		sess, ok := a.session(c)
@@ -138,7 +154,7 @@ func (a *api) handleExportVotesCSV() gin.HandlerFunc {
 	}
 }
 
-// GET /api/v1/sessions/{id}/export/comments.csv[?delimiter=semicolon][&columns=ids]
+// GET /api/v1/sessions/{id}/export/comments.csv[?delimiter=semicolon][&columns=ids][&raw=pseudonym][&include=hidden]
 func (a *api) handleExportCommentsCSV() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		sess, ok := a.session(c)
@@ -159,7 +175,7 @@ func (a *api) handleExportCommentsCSV() gin.HandlerFunc {
 	}
 }
 
-// GET /api/v1/sessions/{id}/export/results.xlsx
+// GET /api/v1/sessions/{id}/export/results.xlsx[?raw=pseudonym][&include=hidden]
 func (a *api) handleExportXLSX() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		sess, ok := a.session(c)
@@ -170,8 +186,12 @@ func (a *api) handleExportXLSX() gin.HandlerFunc {
 			notImplemented(c)
 			return
 		}
+		opt, ok := rowOptions(c)
+		if !ok {
+			return
+		}
 		a.stream(c, ctXLSX, a.sessionFileName(sess, "results", "xlsx"), func(ctx context.Context, w io.Writer) error {
-			return a.exports.XLSX(ctx, w, a.svc, sess)
+			return a.exports.XLSX(ctx, w, a.svc, sess, opt)
 		})
 	}
 }
@@ -197,7 +217,7 @@ func (a *api) handleExportPDF() gin.HandlerFunc {
 	}
 }
 
-// GET /api/v1/sessions/{id}/export/session.json
+// GET /api/v1/sessions/{id}/export/session.json[?raw=pseudonym][&include=hidden]
 func (a *api) handleExportJSON() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		sess, ok := a.session(c)
@@ -208,8 +228,12 @@ func (a *api) handleExportJSON() gin.HandlerFunc {
 			notImplemented(c)
 			return
 		}
+		opt, ok := rowOptions(c)
+		if !ok {
+			return
+		}
 		a.stream(c, ctJSON, a.sessionFileName(sess, "session", "json"), func(ctx context.Context, w io.Writer) error {
-			return a.exports.JSON(ctx, w, a.svc, sess)
+			return a.exports.JSON(ctx, w, a.svc, sess, opt)
 		})
 	}
 }

@@ -79,6 +79,11 @@ func (a *api) routes(r *gin.Engine) {
 	page("/host/*path", "host.html")
 	page("/present", "present.html")
 	page("/present/*path", "present.html")
+	for path, file := range map[string]string{"/tilgaengelighed": "tilgaengelighed.html", "/privatliv": "privatliv.html"} {
+		h := a.handleLegal(file)
+		r.GET(path, h)
+		r.HEAD(path, h)
+	}
 	r.GET("/assets/*filepath", a.handleAsset())
 	r.HEAD("/assets/*filepath", a.handleAsset())
 	// Any other file of the frontend (favicon.ico, robots.txt, …) is served by noRoute.

@@ -1,10 +1,12 @@
 package live
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
+	"pejl/internal/forum"
 	"pejl/internal/live/liveclient"
 )
 
@@ -74,7 +76,7 @@ func TestRoomPushesOnlyWhatTheRoomMaySee(t *testing.T) {
 		for _, m := range got {
 			switch m := m.(type) {
 			case *liveclient.Tally:
-				tally = tally || scaleCount(m.Results, "s1-2", 2) == 1
+				tally = tally || m.Results.Statements["s1-2"].N == 1 // withheld until 5 answer
 			case *liveclient.CommentMsg:
 				cm = cm || m.Comment.ID == id2
 			}
@@ -123,4 +125,62 @@ func facilitatorGets(t *testing.T, f *liveclient.Conn, statement string, value i
 		}
 		return tally && cm
 	})
+}
+
+// TestPushesCountRespondents: six leaders of whom four rate a statement and five employees.
+// The facilitator's tally pushes show no group for it (the employees' figures would give the
+// leaders' by subtraction) until a fifth leader answers; participants see the statement's
+// figures only from five answers, and meanwhile only how many answered.
+func TestPushesCountRespondents(t *testing.T) {
+	in, _ := newEnv(t, Config{})
+	ctx := ctxT(t, 30*time.Second)
+	sess := in.newSession([]forum.Group{{ID: "leder", Label: "Leder"}, {ID: "medarb", Label: "Medarbejder"}})
+	f, _ := in.facilitator(ctx, sess, liveclient.Options{})
+	openScale(t, ctx, f)
+	command(t, ctx, f, "show_results", map[string]any{"activity": scaleAct})
+	join := func(group string) *liveclient.Conn {
+		c, _ := in.participant(ctx, sess, liveclient.HelloMsg{Group: group})
+		return c
+	}
+	var leaders []*liveclient.Conn
+	for range 6 {
+		leaders = append(leaders, join("leder"))
+	}
+	watcher := join("")
+	n := 0
+	vote := func(c *liveclient.Conn, st string, v int) {
+		t.Helper()
+		n++
+		if err := c.Vote(ctx, fmt.Sprint("v", n), scaleAct, st, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range leaders[:3] {
+		vote(c, "s1-1", 5)
+	}
+	w := waitFor(t, watcher, waitLong, func(m *liveclient.Tally) bool { return m.Results.Statements["s1-1"].N == 3 })
+	if sr := w.Results.Statements["s1-1"]; !sr.Withheld || len(sr.Counts) != 0 || sr.Mean != nil || w.Results.MinResponses != 5 {
+		t.Fatalf("3 answers: the participants' tally %+v", w.Results)
+	}
+	vote(leaders[3], "s1-1", 5)
+	for range 5 {
+		vote(join("medarb"), "s1-1", 2)
+	}
+	ft := waitFor(t, f, waitLong, func(m *liveclient.Tally) bool { return m.Results.Statements["s1-1"].N == 9 })
+	if len(ft.Groups) != 0 {
+		t.Fatalf("4 of 6 leaders answered: the facilitator's tally has groups %+v", ft.Groups)
+	}
+	w = waitFor(t, watcher, waitLong, func(m *liveclient.Tally) bool { return m.Results.Statements["s1-1"].N == 9 })
+	if sr := w.Results.Statements["s1-1"]; sr.Withheld || sr.Counts["5"] != 4 || sr.Counts["2"] != 5 || len(w.Groups) != 0 {
+		t.Fatalf("9 answers: the participants' tally %+v", w)
+	}
+	vote(leaders[4], "s1-1", 5)
+	ft = waitFor(t, f, waitLong, func(m *liveclient.Tally) bool { return m.Results.Statements["s1-1"].N == 10 })
+	got := map[string]int64{}
+	for _, g := range ft.Groups {
+		got[g.Group.ID] = g.Results.Statements["s1-1"].N
+	}
+	if len(got) != 2 || got["leder"] != 5 || got["medarb"] != 5 {
+		t.Fatalf("5 of 6 leaders answered: the facilitator's tally has groups %v", got)
+	}
 }

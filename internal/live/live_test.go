@@ -527,6 +527,10 @@ func TestFacilitatorTallyFramesAreCoalesced(t *testing.T) {
 func TestParticipantTalliesOnlyWhenShown(t *testing.T) {
 	in, sess := newEnv(t, Config{})
 	ctx := ctxT(t, 30*time.Second)
+	one := 1 // results from the first answer, so that one phone's votes show
+	if _, err := in.svc.UpdateSession(ctx, in.user, sess.ID, forum.SessionPatch{MinResponses: &one}); err != nil {
+		t.Fatal(err)
+	}
 	f, _ := in.facilitator(ctx, sess, liveclient.Options{})
 	openScale(t, ctx, f)
 

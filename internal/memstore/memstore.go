@@ -67,6 +67,7 @@ type Store struct {
 	j *journal
 
 	compactCh chan struct{}
+	compactMu sync.Mutex // one compaction at a time
 	quit      chan struct{}
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -341,20 +342,30 @@ func (s *Store) compactLoop() {
 		case <-s.quit:
 			return
 		case <-s.compactCh:
-			s.compact()
+			if err := s.compact(); err != nil {
+				// The journals stay; the next compaction tries again.
+				s.log.Error("memstore: compaction failed", "dir", s.dir, "err", err)
+			}
+			s.j.compactionDone()
 		}
 	}
 }
 
 // compact writes a snapshot of the state and removes the journals it covers. Only the
 // copy of the state holds the lock; encoding and writing happen beside live traffic.
-func (s *Store) compact() {
-	defer s.j.compactionDone()
+// Compactions run one at a time (compactMu).
+func (s *Store) compact() error {
+	s.compactMu.Lock()
+	defer s.compactMu.Unlock()
 	start := time.Now()
 	s.mu.Lock()
-	if s.closed || s.j.failed() != nil {
+	if s.closed {
 		s.mu.Unlock()
-		return
+		return nil
+	}
+	if err := s.j.failed(); err != nil {
+		s.mu.Unlock()
+		return err
 	}
 	locked := time.Now()
 	snap := s.st.snapshot()
@@ -362,9 +373,7 @@ func (s *Store) compact() {
 	s.mu.Unlock()
 	held := time.Since(locked)
 	if err := writeSnapshot(s.dir, snap, gen, nextSeq, s.now()); err != nil {
-		// The journals stay; the next compaction tries again.
-		s.log.Error("memstore: compaction failed", "dir", s.dir, "err", err)
-		return
+		return err
 	}
 	for g := gen - 1; g > 0; g-- {
 		err := os.Remove(filepath.Join(s.dir, journalName(g)))
@@ -373,11 +382,12 @@ func (s *Store) compact() {
 		}
 		if err != nil {
 			s.log.Warn("memstore: removing a compacted journal", "err", err)
-			break
+			return err
 		}
 	}
 	s.log.Info("memstore: compacted", "dir", s.dir, "sessions", len(snap.sessions), "journal", journalName(gen),
 		"took", time.Since(start).Round(time.Millisecond), "locked", held.Round(time.Microsecond))
+	return nil
 }
 
 // newEpoch returns a random epoch for a new session.

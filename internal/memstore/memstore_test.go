@@ -728,3 +728,11 @@ func BenchmarkApplyVotes(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "votes/s")
 }
+
+// TestDeletionLeavesNoTrace: after a deletion and after a retention sweep, the comment texts
+// are in no file of the data directory (the journal is compacted at once), as grep -a sees
+// it.
+func TestDeletionLeavesNoTrace(t *testing.T) {
+	dir := t.TempDir()
+	forumtest.RunDeletion(t, open(t, dir, memstore.Options{}), dir, "198.51.100.23")
+}

@@ -80,10 +80,19 @@ func (s *Store) SaveSession(ctx context.Context, sess *forum.Session) (int64, er
 }
 
 // DeleteSession implements forum.SessionStore.
+// Deleting means deleted: once the deletion is durable, the store compacts at once, so that
+// the session's records (comment texts, answers) leave the journal files on disk before
+// DeleteSession returns, not only when the journal next grows past CompactBytes.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	return s.write(ctx, &record{T: recDeleteSession, S: id}, func(st *state) (bool, error) {
-		return st.deleteSession(id), nil
+	deleted := false
+	err := s.write(ctx, &record{T: recDeleteSession, S: id}, func(st *state) (bool, error) {
+		deleted = st.deleteSession(id)
+		return deleted, nil
 	})
+	if err != nil || !deleted {
+		return err
+	}
+	return s.compact()
 }
 
 // Version implements forum.SessionStore.

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -194,7 +196,48 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 		}
 		cursor = next
 	}
-	return mapErr(s.rdb.Unlink(ctx, append(k.fixed(), k.tomb())...).Err())
+	if err := s.rdb.Unlink(ctx, append(k.fixed(), k.tomb())...).Err(); err != nil {
+		return mapErr(err)
+	}
+	s.rewriteAOF(ctx)
+	return nil
+}
+
+// rewriteAOF has every master that keeps an append-only file rewrite it (BGREWRITEAOF), so
+// that a deleted session's keys leave the files on disk now rather than at Redis's next
+// automatic rewrite. A rewrite already running began before the deletion, so the store asks
+// again until Redis takes it (for at most about 2 s). Failures are logged, not returned: the
+// session is deleted either way, and Redis rewrites on its own schedule. Masters without AOF
+// are left alone, so that no file is written where persistence is off. RDB snapshots are the
+// operator's (docs/operations.md).
+func (s *Store) rewriteAOF(ctx context.Context) {
+	one := func(ctx context.Context, c *redis.Client) error {
+		info, err := c.Info(ctx, "persistence").Result()
+		if err != nil || !strings.Contains(info, "aof_enabled:1") {
+			return err
+		}
+		for try := 0; ; try++ {
+			err := c.BgRewriteAOF(ctx).Err()
+			if err == nil || !strings.Contains(err.Error(), "in progress") || try == 20 {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+	var err error
+	switch c := s.rdb.(type) {
+	case *redis.ClusterClient:
+		err = c.ForEachMaster(ctx, one)
+	case *redis.Client:
+		err = one(ctx, c)
+	}
+	if err != nil {
+		s.log.Warn("redisstore: could not rewrite the AOF after a deletion", "err", err)
+	}
 }
 
 // Version returns the session's epoch and version. If the session's data is lost (its

@@ -42,9 +42,10 @@ type Option struct {
 
 // StatementResult is a scale activity's result for one statement.
 type StatementResult struct {
-	Counts map[string]int64 `json:"counts"`
-	N      int64            `json:"n"`
-	Mean   *float64         `json:"mean"`
+	Counts   map[string]int64 `json:"counts"`
+	N        int64            `json:"n"`
+	Mean     *float64         `json:"mean"`
+	Withheld bool             `json:"withheld"`
 }
 
 // Comment is a comment as the socket sends it.
@@ -71,6 +72,9 @@ type Results struct {
 	Words      map[string]int64           `json:"words"`      // words
 	Comments   []Comment                  `json:"comments"`   // comments
 	N          int64                      `json:"n"`
+	// Withheld: fewer than MinResponses answered some item, whose figures are left out.
+	Withheld     bool  `json:"withheld"`
+	MinResponses int64 `json:"min_responses"`
 }
 
 // Activity is an activity, with its tally when the server sends one.

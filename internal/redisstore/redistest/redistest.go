@@ -138,6 +138,9 @@ func start(opts Options, dir string, ownDir bool) (*Server, error) {
 // URL returns the server's redis:// URL.
 func (s *Server) URL() string { return "redis://" + s.Addr }
 
+// Dir is the server's data directory (its AOF and RDB files).
+func (s *Server) Dir() string { return s.dir }
+
 // Stop shuts the server down (with AOF, after writing it) and waits for it to exit. It
 // does nothing if the server is not running.
 func (s *Server) Stop() {

@@ -52,7 +52,12 @@ export interface Option {
 }
 
 export interface ScaleResults {
-  statements: Record<string, { counts: Record<string, number>; n: number; mean: number | null }>;
+  statements: Record<string, { counts: Record<string, number>; n: number; mean: number | null; withheld?: boolean }>;
+}
+/** Set when fewer than min_responses answered an item: its figures are left out (phones, presenter, exports). */
+export interface Withheld {
+  withheld?: boolean;
+  min_responses?: number;
 }
 export interface ChoiceResults {
   options: Record<string, number>;
@@ -70,7 +75,7 @@ export interface CommentsResults {
   comments: Comment[];
   n: number;
 }
-export type Results = Partial<ScaleResults & ChoiceResults & RankResults & WordsResults & CommentsResults> & {
+export type Results = Partial<ScaleResults & ChoiceResults & RankResults & WordsResults & CommentsResults & Withheld> & {
   [k: string]: unknown;
 };
 
