@@ -121,6 +121,7 @@ type journal struct {
 	compacting bool
 
 	commits atomic.Int64 // fsyncs that made batches durable
+	writing atomic.Int64 // unix nanoseconds when the write in progress began; 0 when none
 
 	// Owned by the writer goroutine (and by openJournal before it starts).
 	f       *os.File
@@ -193,6 +194,18 @@ func (j *journal) tail() *batch {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.last
+}
+
+// writeHook, when set (tests only), runs before each journal write: a stand-in for a disk
+// that freezes.
+var writeHook func()
+
+// stalledFor returns how long the write in progress has taken (0 when none).
+func (j *journal) stalledFor(now time.Time) time.Duration {
+	if at := j.writing.Load(); at != 0 {
+		return now.Sub(time.Unix(0, at))
+	}
+	return 0
 }
 
 // failed returns the sticky write error, if any.
@@ -268,14 +281,20 @@ func (j *journal) flush() {
 		return
 	}
 	if err == nil {
-		if err = j.write(q); err != nil {
+		j.writing.Store(time.Now().UnixNano())
+		if writeHook != nil {
+			writeHook()
+		}
+		err = j.write(q)
+		j.writing.Store(0)
+		if err != nil {
 			err = fmt.Errorf("memstore: journal write failed: %w (%v)", forum.ErrUnavailable, err)
 			j.mu.Lock()
 			if j.err == nil {
 				j.err = err
 			}
 			j.mu.Unlock()
-			j.log.Error("memstore: the journal cannot be written; the store takes no more writes until restarted", "dir", j.dir, "err", err)
+			j.log.Error("memstore: the journal cannot be written; writes are refused until it works again", "dir", j.dir, "err", err)
 		}
 	}
 	if err == nil {

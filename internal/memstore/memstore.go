@@ -11,8 +11,11 @@
 // a fresh journal. A flock on the directory keeps a second process out.
 //
 // After a journal write or fsync fails the store refuses every write (ErrUnavailable) and
-// Ping fails: what is in memory may then hold changes that are not on disk, and only a
-// restart (replay) tells which are.
+// Ping fails: what is in memory may then hold changes that are not on disk. Every second it
+// then tries to recover as a restart would, without one: once the directory takes a test
+// write again (space is back), it reloads the state from the snapshot and the journal (a
+// torn tail cut off) and opens the journal again. Ping also fails while a journal write has
+// been stuck for longer than Options.StallAfter (a frozen disk).
 package memstore
 
 import (
@@ -51,6 +54,11 @@ type Options struct {
 	// it writes and fsyncs, to gather more into one fsync. Default 0: records pending while
 	// an fsync runs already share the next one.
 	SyncDelay time.Duration
+	// StallAfter is how long a journal write may take before Ping reports the store as not
+	// ready. Default 2s.
+	StallAfter time.Duration
+	// RecoverEvery is how often a store whose journal failed tries to recover. Default 1s.
+	RecoverEvery time.Duration
 }
 
 // Store is the embedded engine. It is safe for concurrent use.
@@ -90,6 +98,12 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	if opts.CompactBytes <= 0 {
 		opts.CompactBytes = 64 << 20
+	}
+	if opts.StallAfter <= 0 {
+		opts.StallAfter = 2 * time.Second
+	}
+	if opts.RecoverEvery <= 0 {
+		opts.RecoverEvery = time.Second
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("memstore: creating the data directory: %w", err)
@@ -268,15 +282,22 @@ func (s *Store) Close() error {
 	return s.closeErr
 }
 
-// Ping reports whether the store takes writes.
+// Ping reports whether the store takes writes: not closed, the journal not failed, and no
+// journal write stuck for longer than StallAfter.
 func (s *Store) Ping(ctx context.Context) error {
 	s.mu.RLock()
-	closed := s.closed
+	closed, j := s.closed, s.j
 	s.mu.RUnlock()
 	if closed {
 		return errClosed
 	}
-	return s.j.failed()
+	if err := j.failed(); err != nil {
+		return err
+	}
+	if d := j.stalledFor(time.Now()); d > s.opts.StallAfter {
+		return fmt.Errorf("memstore: a journal write has been stuck for %v: %w", d.Round(time.Millisecond), forum.ErrUnavailable)
+	}
+	return nil
 }
 
 func (s *Store) now() time.Time { return s.opts.Now() }
@@ -302,28 +323,30 @@ func (s *Store) write(ctx context.Context, rec *record, fn func(st *state) (chan
 		return err
 	}
 	changed, err := fn(s.st)
+	j := s.j
 	var b *batch
 	switch {
 	case err != nil:
 	case changed:
-		b, err = s.j.append(payload)
+		b, err = j.append(payload)
 	default:
-		b = s.j.tail()
+		b = j.tail()
 	}
 	s.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	return s.j.wait(ctx, b)
+	return j.wait(ctx, b)
 }
 
 // durable waits until everything in the state now is durable (for reads whose answer the
 // caller acknowledges, like SeenClientID).
 func (s *Store) durable(ctx context.Context) error {
 	s.mu.RLock()
-	b := s.j.tail()
+	j := s.j
+	b := j.tail()
 	s.mu.RUnlock()
-	return s.j.wait(ctx, b)
+	return j.wait(ctx, b)
 }
 
 // ---- compaction ----
@@ -335,8 +358,12 @@ func (s *Store) askCompaction() {
 	}
 }
 
+// compactLoop compacts when asked, and recovers a failed journal; one goroutine does both,
+// so that they never overlap.
 func (s *Store) compactLoop() {
 	defer s.wg.Done()
+	tick := time.NewTicker(s.opts.RecoverEvery)
+	defer tick.Stop()
 	for {
 		select {
 		case <-s.quit:
@@ -347,8 +374,64 @@ func (s *Store) compactLoop() {
 				s.log.Error("memstore: compaction failed", "dir", s.dir, "err", err)
 			}
 			s.j.compactionDone()
+		case <-tick.C:
+			s.recoverJournal()
 		}
 	}
+}
+
+// recoverJournal brings a store whose journal failed back, as a restart would: once the
+// directory takes a test write, the failed journal is closed, the state is loaded again from
+// the snapshot and the journals (what the failed write left torn is cut off; what it left
+// whole is kept — the caller was told "unavailable", which means "maybe stored"), and a new
+// journal writer starts. Until then writes stay refused.
+func (s *Store) recoverJournal() {
+	s.mu.RLock()
+	failed := !s.closed && s.j.failed() != nil
+	s.mu.RUnlock()
+	if !failed {
+		return
+	}
+	if err := probeDir(s.dir); err != nil {
+		return // still no space (or still failing): try again later
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.j.failed() == nil {
+		return
+	}
+	_ = s.j.close() // its error is the failure we are recovering from
+	st, gen, nextSeq, err := load(s.dir, s.log)
+	if err != nil {
+		s.log.Error("memstore: recovering the journal: reloading failed; writes stay refused", "dir", s.dir, "err", err)
+		return
+	}
+	j, err := openJournal(s.dir, gen, nextSeq, s.log, s.opts.CompactBytes, s.opts.SyncDelay, s.askCompaction)
+	if err != nil {
+		s.log.Error("memstore: recovering the journal: reopening failed; writes stay refused", "dir", s.dir, "err", err)
+		return
+	}
+	s.st, s.j = st, j
+	s.log.Warn("memstore: the journal works again; state reloaded from disk, writes accepted", "dir", s.dir,
+		"sessions", len(st.sessions), "journal", journalName(gen))
+}
+
+// probeDir writes, fsyncs and removes a small file in dir: whether writes work there now.
+func probeDir(dir string) error {
+	path := filepath.Join(dir, "probe.tmp")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(make([]byte, 64<<10))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	_ = os.Remove(path)
+	return err
 }
 
 // compact writes a snapshot of the state and removes the journals it covers. Only the
