@@ -92,7 +92,7 @@ func (s *Service) Compare(ctx context.Context, actor *User, charterID string, se
 			return nil, err
 		}
 		for i := range all {
-			if all[i].CharterID == ch.ID {
+			if all[i].CharterID == ch.ID && !all[i].Rehearsal {
 				sessions = append(sessions, &all[i])
 			}
 		}
@@ -111,6 +111,9 @@ func (s *Service) Compare(ctx context.Context, actor *User, charterID string, se
 			sess, err := s.Session(ctx, actor, id)
 			if err != nil {
 				return nil, err
+			}
+			if sess.Rehearsal {
+				return nil, Errorf(EBadRequest, "The session %q (%s) is a rehearsal; rehearsals are left out of comparisons.", sess.ID, sess.Title)
 			}
 			if sess.CharterID != ch.ID {
 				return nil, Errorf(EBadRequest, "The session %q (%s) uses another charter; only sessions on the charter %q can be compared.", sess.ID, sess.Title, ch.ID)

@@ -127,6 +127,13 @@ type Session struct {
 	Timer *Timer `json:"timer,omitempty"`
 	// SharedWith are the emails of other facilitators who may see and run the session.
 	SharedWith []string `json:"shared_with,omitempty"`
+	// Rehearsal marks a throwaway copy ("Prøvekørsel"): labelled on every screen, left out of
+	// comparisons, deleted a day after it was made.
+	Rehearsal bool `json:"rehearsal,omitempty"`
+	// Template marks a session kept to start others from; it never runs. Shared says for
+	// whom: ShareOwner (the facilitator) or ShareOrganisation (every facilitator).
+	Template bool   `json:"template,omitempty"`
+	Shared   string `json:"shared,omitempty"`
 	// ActivitySeq numbers the ids of added activities, so that an id is never used twice in
 	// a session, not even after a delete.
 	ActivitySeq int `json:"activity_seq,omitempty"`

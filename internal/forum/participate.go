@@ -84,7 +84,7 @@ func (s *Service) lookupCode(ctx context.Context, code string) (*Session, error)
 		return nil, engineErr(err)
 	}
 	sess, err := s.e.Session(ctx, id)
-	if errors.Is(err, ErrNotFound) || (err == nil && sess.State == StateEnded) {
+	if errors.Is(err, ErrNotFound) || (err == nil && (sess.State == StateEnded || sess.Template)) {
 		return nil, unknown
 	}
 	return sess, engineErr(err)

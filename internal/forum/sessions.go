@@ -199,6 +199,17 @@ func (s *Service) CreateSession(ctx context.Context, actor *User, in NewSession)
 		State: StateLobby, Groups: groups, AnonymityThreshold: thr, MinResponses: minResp, CreatedAt: s.now(),
 		Activities: DefaultActivities(c, lang),
 	}
+	if err := s.createWithCode(ctx, sess); err != nil {
+		return nil, err
+	}
+	s.log.Info("session created", "session", sess.ID, "charter", c.ID)
+	return sess, nil
+}
+
+// createWithCode stores a new session under a fresh join code (six digits, eight when six
+// keep colliding).
+func (s *Service) createWithCode(ctx context.Context, sess *Session) error {
+	var err error
 	for attempt := 0; ; attempt++ {
 		digits := 6
 		if attempt >= 8 {
@@ -210,20 +221,17 @@ func (s *Service) CreateSession(ctx context.Context, actor *User, in NewSession)
 			break
 		}
 	}
-	if err != nil {
-		return nil, engineErr(err)
-	}
-	s.log.Info("session created", "session", sess.ID, "charter", c.ID)
-	return sess, nil
+	return engineErr(err)
 }
 
 // JoinURL is the link a phone opens for a session code.
 func (s *Service) JoinURL(code string) string { return s.cfg.PublicURL + "/j/" + code }
 
 // canSee reports whether the actor may see and control the session: its owner, those it is
-// shared with, and admins.
+// shared with, and admins; a template of the organisation, every facilitator.
 func canSee(actor *User, sess *Session) bool {
-	return actor != nil && (actor.IsAdmin() || sess.Owner == actor.ID || contains(sess.SharedWith, actor.Email))
+	return actor != nil && (actor.IsAdmin() || sess.Owner == actor.ID || contains(sess.SharedWith, actor.Email) ||
+		(sess.Template && sess.Shared == ShareOrganisation))
 }
 
 // Session returns a session the actor may see; anything else is ENotFound.
@@ -256,17 +264,18 @@ func (s *Service) Sessions(ctx context.Context, actor *User) ([]Session, error) 
 	if actor == nil {
 		return nil, Errorf(EUnauthenticated, "Log in first.")
 	}
-	if actor.IsAdmin() {
-		out, err := s.e.Sessions(ctx, "")
-		return out, engineErr(err)
-	}
+	return s.sessionsWhere(ctx, actor, func(sess *Session) bool { return !sess.Template })
+}
+
+// sessionsWhere lists the sessions the actor may see that keep.
+func (s *Service) sessionsWhere(ctx context.Context, actor *User, keep func(*Session) bool) ([]Session, error) {
 	all, err := s.e.Sessions(ctx, "")
 	if err != nil {
 		return nil, engineErr(err)
 	}
 	out := []Session{}
 	for _, sess := range all {
-		if canSee(actor, &sess) {
+		if canSee(actor, &sess) && keep(&sess) {
 			out = append(out, sess)
 		}
 	}
@@ -300,10 +309,9 @@ func (s *Service) SweepExpired(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, engineErr(err)
 	}
-	cutoff := s.now().Add(-s.cfg.Retention)
 	n := 0
 	for _, sess := range all {
-		if sess.CreatedAt.Before(cutoff) {
+		if !sess.Template && s.now().After(s.expiresAt(&sess)) {
 			if err := s.deleteSession(ctx, sess.ID); err != nil {
 				return n, err
 			}
@@ -490,6 +498,9 @@ func (s *Service) Do(ctx context.Context, actor *User, sessionID string, cmd Com
 			if len(sess.Commands) > maxRecentCommands {
 				sess.Commands = sess.Commands[len(sess.Commands)-maxRecentCommands:]
 			}
+		}
+		if sess.Template {
+			return Errorf(EConflict, "This is a template; start a session from it to run it.")
 		}
 		if sess.State == StateEnded && cmd.Type != "end" && cmd.Type != "show_results" && cmd.Type != "hide_results" && cmd.Type != "present" {
 			return Errorf(ESessionEnded, "The session has ended.")

@@ -37,6 +37,7 @@ type Snapshot struct {
 	State          SessionState     `json:"state"`
 	Language       string           `json:"language"`
 	Groups         []Group          `json:"groups"`
+	Rehearsal      bool             `json:"rehearsal,omitempty"`
 	CurrentSection *string          `json:"current_section"`
 	Section        *charter.Section `json:"section"`
 	Activities     []ActivityView   `json:"activities"`
@@ -49,7 +50,7 @@ type Snapshot struct {
 // activities, each with what participants see of its results (ForParticipant: the tally
 // only while shown; comments without authors).
 func (s *Service) Snapshot(ctx context.Context, sess *Session) (*Snapshot, error) {
-	snap := &Snapshot{ID: sess.ID, Title: sess.Title, State: sess.State, Language: sess.Language,
+	snap := &Snapshot{ID: sess.ID, Title: sess.Title, State: sess.State, Language: sess.Language, Rehearsal: sess.Rehearsal,
 		Groups: sess.Groups, Activities: []ActivityView{}, Stage: sess.CurrentStage(), Timer: sess.Timer}
 	if snap.Groups == nil {
 		snap.Groups = []Group{}
@@ -110,6 +111,9 @@ type SessionInfo struct {
 	EndedAt      *time.Time `json:"ended_at,omitempty"`
 	ExpiresAt    time.Time  `json:"expires_at"`
 	SharedWith   []string   `json:"shared_with"`
+	Rehearsal    bool       `json:"rehearsal,omitempty"`
+	Template     bool       `json:"template,omitempty"`
+	Shared       string     `json:"shared,omitempty"`
 }
 
 // Info is the facilitator's summary of a session.
@@ -117,8 +121,8 @@ func (s *Service) Info(sess *Session) SessionInfo {
 	in := SessionInfo{ID: sess.ID, Code: sess.Code, Title: sess.Title, State: sess.State,
 		Language: sess.Language, CharterID: sess.CharterID, Groups: sess.Groups,
 		AnonymityThreshold: sess.AnonymityThreshold, MinResponses: int(sess.ResultsFrom()), JoinURL: s.JoinURL(sess.Code),
-		CreatedAt: sess.CreatedAt, EndedAt: sess.EndedAt, ExpiresAt: sess.CreatedAt.Add(s.cfg.Retention),
-		SharedWith: sess.SharedWith}
+		CreatedAt: sess.CreatedAt, EndedAt: sess.EndedAt, ExpiresAt: s.expiresAt(sess),
+		SharedWith: sess.SharedWith, Rehearsal: sess.Rehearsal, Template: sess.Template, Shared: sess.Shared}
 	if in.SharedWith == nil {
 		in.SharedWith = []string{}
 	}

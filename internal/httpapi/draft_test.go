@@ -47,3 +47,29 @@ func TestActivityDraftRoutes(t *testing.T) {
 	w = e.do("DELETE", base+"/s1-scale", nil, as(admin))
 	wantError(t, w, http.StatusNotFound, "not_found")
 }
+
+// TestCopyRoutes: POST …/copy makes a rehearsal or a template; GET /templates lists it.
+func TestCopyRoutes(t *testing.T) {
+	e := newEnv(t, nil)
+	admin := e.admin()
+	s := e.createSession(admin, "Temadag")
+	w := e.do("POST", "/api/v1/sessions/"+s.ID+"/copy", map[string]any{"rehearsal": true}, as(admin))
+	wantStatus(t, w, http.StatusCreated)
+	var info forum.SessionInfo
+	mustJSON(t, w, &info)
+	if !info.Rehearsal || info.Title != "Prøvekørsel: Temadag" || info.ID == s.ID || info.State != forum.StateLobby {
+		t.Errorf("rehearsal = %+v", info)
+	}
+	w = e.do("POST", "/api/v1/sessions/"+s.ID+"/copy", nil, as(admin))
+	wantStatus(t, w, http.StatusCreated)
+	w = e.do("POST", "/api/v1/sessions/"+s.ID+"/copy", map[string]any{"template": "organisation", "title": "Skabelon"}, as(admin))
+	wantStatus(t, w, http.StatusCreated)
+	var list struct {
+		Templates []forum.SessionInfo `json:"templates"`
+	}
+	mustJSON(t, e.do("GET", "/api/v1/templates", nil, as(admin)), &list)
+	if len(list.Templates) != 1 || list.Templates[0].Title != "Skabelon" || list.Templates[0].Shared != "organisation" {
+		t.Errorf("templates = %+v", list.Templates)
+	}
+	wantError(t, e.do("POST", "/api/v1/sessions/"+s.ID+"/copy", map[string]any{"template": "all"}, as(admin)), http.StatusBadRequest, "bad_request")
+}

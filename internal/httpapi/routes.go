@@ -58,6 +58,8 @@ func (a *api) routes(r *gin.Engine) {
 	f.POST("/sessions/:id/activities", a.handleAddActivity())
 	f.PATCH("/sessions/:id/activities/:activity", a.handleUpdateActivity())
 	f.DELETE("/sessions/:id/activities/:activity", a.handleDeleteActivity())
+	f.POST("/sessions/:id/copy", a.handleCopySession())
+	f.GET("/templates", a.handleListTemplates())
 	f.GET("/sessions/:id/comments", a.handleListComments())
 	f.GET("/sessions/:id/qr.svg", a.handleQRSVG())
 	f.GET("/sessions/:id/qr.png", a.handleQRPNG())

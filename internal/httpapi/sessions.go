@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"sort"
 
 	"github.com/gin-gonic/gin"
 
@@ -29,12 +28,7 @@ func (a *api) handleListSessions() gin.HandlerFunc {
 			a.fail(c, err)
 			return
 		}
-		out := make([]forum.SessionInfo, len(ss))
-		for i := range ss {
-			out[i] = a.svc.Info(&ss[i])
-		}
-		sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
-		c.JSON(http.StatusOK, gin.H{"sessions": out})
+		c.JSON(http.StatusOK, gin.H{"sessions": a.newestFirst(ss)})
 	}
 }
 

@@ -155,6 +155,7 @@ func RunService(t *testing.T, newEngine func(t *testing.T) forum.Engine) {
 		{"JoinGuessingKeepsTheRoom", testSvcJoinGuessingKeepsTheRoom},
 		{"NewParticipantsPerAddress", testSvcNewParticipantsPerAddress},
 		{"CommentAndWordBounds", testSvcCommentAndWordBounds},
+		{"Copy", testSvcCopy},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, NewHarness(t, newEngine(t))) })

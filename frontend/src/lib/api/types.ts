@@ -127,6 +127,8 @@ export interface Comment {
 export interface Snapshot {
   id: string;
   title: string;
+  /** A rehearsal ("Prøvekørsel"): answers are thrown away after a day. */
+  rehearsal?: boolean;
   state: SessionState;
   language: string;
   groups?: Group[];
@@ -156,6 +158,11 @@ export interface SessionInfo {
   created_at?: string;
   /** Emails of the other facilitators who may see and run the session. */
   shared_with?: string[];
+  /** A rehearsal ("Prøvekørsel"): left out of comparisons, deleted a day after. */
+  rehearsal?: boolean;
+  /** A template to start sessions from, for its "owner" or the whole "organisation". */
+  template?: boolean;
+  shared?: 'owner' | 'organisation';
   [k: string]: unknown;
 }
 
