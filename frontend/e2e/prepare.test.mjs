@@ -1,13 +1,16 @@
 // Preparing a workshop in real Chromium against the real server: in the lobby the
 // facilitator adds a ranking to a late section while nothing is shown, fixes a typo in an
 // option, deletes the "Baggrund" scale and reorders; browsing sections moves no phone, and
-// going live is its own button.
+// going live is its own button. Then the workshop is copied, the copy is run with a phone,
+// and the two are compared on the comparison page.
 //
 // Run: npm run test:e2e (needs ../bin/pejl, or PEJL_BIN=path).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newContext, until, textOf, PHONE, DESKTOP } from './lib.mjs';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, launchBrowser, newContext, until, textOf, screenshotDir, PHONE, DESKTOP } from './lib.mjs';
 
 let server;
 let browser;
@@ -49,7 +52,7 @@ async function sessionView(c, id) {
   return r.json();
 }
 
-test('prepare a workshop in the lobby without moving a phone', { timeout: 180_000 }, async () => {
+test('prepare a workshop in the lobby without moving a phone, copy it, run the copy, compare both', { timeout: 180_000 }, async () => {
   const fac = await ctx({ viewport: DESKTOP, name: 'facilitator' });
   const h = await fac.newPage();
   const id = await createSession(h, 'Temadag om ledelsesgrundlaget');
@@ -129,10 +132,77 @@ test('prepare a workshop in the lobby without moving a phone', { timeout: 180_00
     assert.doesNotMatch(f, /"current_section":"s\d/, `a frame moved the phone: ${f.slice(0, 200)}`);
   }
 
-  // The deliberate go: the phone follows.
+  // The deliberate go: the phone follows, and rates the first statement.
   await h.getByRole('button', { name: /^1\. Strategisk ledelse/ }).click();
   await h.getByRole('button', { name: 'Vis afsnittet for salen' }).click();
   await phone.getByRole('heading', { level: 2, name: '1. Strategisk ledelse' }).waitFor();
   await until(async () => /I gang/.test(await textOf(h.locator('.meta .pill'))), { message: 'I gang' });
-  assert.equal(fac.errors.length + phoneCtx.errors.length, 0, [...fac.errors, ...phoneCtx.errors].join('\n'));
+  const first = strategisk.statements[0].text;
+  await rateFirst(h, phone, first, 'I høj grad');
+
+  await sizes(h, 'host-draft');
+  // Copy it: the copy has the shaped activities and no answers.
+  await h.getByRole('button', { name: 'Kopiér forløbet' }).click();
+  await h.waitForURL((u) => !u.pathname.endsWith(`/${id}`));
+  const copyId = decodeURIComponent(new URL(h.url()).pathname.split('/').pop());
+  await h.getByRole('heading', { level: 1, name: 'Temadag om ledelsesgrundlaget' }).waitFor();
+  v = await sessionView(fac, copyId);
+  assert.equal(v.session.state, 'lobby');
+  assert.ok(!v.activities.some((a) => a.section === baggrund.id && a.kind === 'scale'), 'the copy has no Baggrund scale either');
+  assert.deepEqual(v.activities.filter((a) => a.section === strategisk.id)[0].options.map((o) => o.label), ['Tillid', 'Dialog']);
+  assert.equal(v.participants.count, 0);
+
+  // Run the copy with a phone.
+  const phone2Ctx = await ctx({ viewport: PHONE, mobile: true, name: 'phone 2' });
+  const phone2 = await phone2Ctx.newPage();
+  await phone2.goto(`${server.base}/j/${v.session.code}`);
+  await phone2.getByRole('button', { name: 'Deltag' }).click();
+  await phone2.getByText('Vent et øjeblik – vi går snart i gang').waitFor();
+  await h.getByRole('button', { name: /^1\. Strategisk ledelse/ }).click();
+  await h.getByRole('button', { name: 'Vis afsnittet for salen' }).click();
+  await phone2.getByRole('heading', { level: 2, name: '1. Strategisk ledelse' }).waitFor();
+  await rateFirst(h, phone2, first, 'I ringe grad');
+
+  // Compare the two.
+  await h.goto(`${server.base}/host/compare`);
+  await h.getByRole('heading', { level: 1, name: 'Sammenlign forløb' }).waitFor();
+  const boxes = h.getByRole('checkbox', { name: /Temadag om ledelsesgrundlaget/ });
+  await until(async () => (await boxes.count()) === 2, { message: 'both sessions offered' });
+  await boxes.nth(0).check();
+  await boxes.nth(1).check();
+  await h.getByRole('button', { name: 'Sammenlign', exact: true }).click();
+  const row = h.getByRole('row', { name: new RegExp(`^${first.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) });
+  await row.waitFor();
+  // n and mean per session, the change since the first, pooled: 4 then 2 → −2, pooled 3.
+  assert.equal(await textOf(row), `${first} 1 4,00 1 2,00 −2,00 2 3,00`);
+  await sizes(h, 'host-compare');
+  const x = await h.getByRole('link', { name: 'Hent som Excel' }).getAttribute('href');
+  const r = await fac.request.get(`${server.base}${x}`);
+  assert.equal(r.status(), 200);
+  assert.match(r.headers()['content-disposition'], /Sammenligning/);
+  assert.equal(fac.errors.length + phoneCtx.errors.length + phone2Ctx.errors.length, 0, [...fac.errors, ...phoneCtx.errors, ...phone2Ctx.errors].join('\n'));
 });
+
+/** Screenshots at 320 px, 1366×768 and 1280×720 (to look at; docs/screenshots with make screenshots). */
+async function sizes(page, name) {
+  mkdirSync(screenshotDir, { recursive: true });
+  const size = page.viewportSize();
+  for (const [w, hh] of [[320, 640], [1366, 768], [1280, 720]]) {
+    await page.setViewportSize({ width: w, height: hh });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `${name} at ${w} px scrolls sideways by ${overflow} px`);
+    await page.screenshot({ path: join(screenshotDir, `${name}-${w}.png`), fullPage: true, animations: 'disabled' });
+  }
+  await page.setViewportSize(size);
+}
+
+/** Open the scale of the section shown, rate one statement on the phone, close voting. */
+async function rateFirst(h, phone, statement, label) {
+  const card = h.locator('section.activity', { hasText: 'Skala:' });
+  await card.getByRole('button', { name: 'Åbn afstemning' }).click();
+  const g = phone.getByRole('group', { name: statement, exact: true });
+  await until(() => g.getByRole('button', { name: label, exact: true }).isEnabled(), { message: 'scale open on the phone' });
+  await g.getByRole('button', { name: label, exact: true }).click();
+  await until(async () => /Gemt/.test(await textOf(g.getByRole('status'))), { message: 'Gemt' });
+  await card.getByRole('button', { name: 'Luk afstemning' }).click();
+}
