@@ -155,6 +155,15 @@ export async function newContext(browser, base, { viewport = DESKTOP, mobile = f
   return ctx;
 }
 
+/** A browser context (newContext) logged in as the server's facilitator. */
+export async function loggedIn(browser, server, opts) {
+  const ctx = await newContext(browser, server.base, opts);
+  ctx.setDefaultTimeout(15_000);
+  const r = await ctx.request.post(`${server.base}/api/v1/auth/login`, { data: { email: server.email, password: server.password }, headers: { Origin: server.base } });
+  if (r.status() !== 200) throw new Error(`login: ${r.status()} ${await r.text()}`);
+  return ctx;
+}
+
 function watchPage(ctx, page, wsOrigin) {
   page.on('websocket', (ws) => {
     if (!ws.url().startsWith(wsOrigin + '/')) ctx.foreign.push(ws.url());

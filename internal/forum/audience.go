@@ -25,7 +25,10 @@ const (
 	// people's comments without who wrote them, and only while shown; its own comments
 	// always.
 	ForParticipant Audience = iota
-	// ForPresenter is the projector: what the room sees, never more.
+	// ForPresenter is the projector. It shows what the facilitator puts on the stage (any
+	// activity, any section), but never more than the room may see of it: figures only
+	// from the session's ResultsFrom answers, group splits only as the anonymity rule lets
+	// them through, comments without who wrote them and never a hidden one.
 	ForPresenter
 	// ForFacilitator is the console: every activity with its results at all times, every
 	// comment (hidden ones included), and group figures and labels only as the anonymity
@@ -37,27 +40,34 @@ const (
 	ForExport
 )
 
-// room reports whether the audience sees only what the whole room may see.
+// room reports whether the audience shows what it sees to the whole room: no authors, no
+// hidden comments.
 func (a Audience) room() bool { return a == ForParticipant || a == ForPresenter }
+
+// staged reports whether the audience sees only the current section's activities, and their
+// results only while shown (the phones); the presenter follows the stage instead.
+func (a Audience) staged() bool { return a == ForParticipant }
 
 // waits reports whether the audience sees an item's figures only once enough have answered.
 func (a Audience) waits() bool { return a != ForFacilitator }
 
-// SeesActivity reports whether the audience's view lists the activity at all: the room
-// sees the activities of the current section only.
+// SeesActivity reports whether the audience's view lists the activity at all: the phones
+// see the activities of the current section only; the presenter and the facilitator every
+// activity (the presenter shows what the facilitator puts on the stage).
 func SeesActivity(aud Audience, sess *Session, a *Activity) bool {
-	if !aud.room() {
-		return true
+	if !aud.staged() {
+		return a != nil
 	}
 	return a != nil && sess.CurrentSection != "" && a.Section == sess.CurrentSection
 }
 
 // SeesResults reports whether the audience may see an activity's results (tally or
-// comments of others): the room only while they are shown and the activity's section is
-// the current one.
+// comments of others): the phones only while they are shown and the activity's section is
+// the current one; the presenter and the facilitator always (what the presenter gets of
+// them is still the room's share: see TallyFor and CommentAs).
 func SeesResults(aud Audience, sess *Session, a *Activity) bool {
-	if !aud.room() {
-		return true
+	if !aud.staged() {
+		return a != nil
 	}
 	return SeesActivity(aud, sess, a) && a.Results == ResultsShown
 }

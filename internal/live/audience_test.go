@@ -184,3 +184,76 @@ func TestPushesCountRespondents(t *testing.T) {
 		t.Fatalf("5 of 6 leaders answered: the facilitator's tally has groups %v", got)
 	}
 }
+
+// TestPresenterGetsTheRoomsShare: a facilitator socket that says it is the presenter gets
+// tallies without figures until five have answered, no group split that fails the rule,
+// and comments without authors, hidden ones taken away; the facilitator's own socket beside
+// it gets everything.
+func TestPresenterGetsTheRoomsShare(t *testing.T) {
+	in, _ := newEnv(t, Config{})
+	ctx := ctxT(t, 30*time.Second)
+	sess := in.newSession([]forum.Group{{ID: "leder", Label: "Leder"}, {ID: "medarb", Label: "Medarbejder"}})
+	f, _ := in.facilitator(ctx, sess, liveclient.Options{})
+	openScale(t, ctx, f)
+	command(t, ctx, f, "open", map[string]any{"activity": commentsAct})
+	pres, _ := in.facilitatorAs(ctx, sess, liveclient.Options{}, liveclient.HelloMsg{View: "presenter"})
+	var ps []*liveclient.Conn
+	for range 3 {
+		p, _ := in.participant(ctx, sess, liveclient.HelloMsg{Group: "leder"})
+		ps = append(ps, p)
+	}
+	for i, p := range ps {
+		if err := p.Vote(ctx, fmt.Sprint("v", i), scaleAct, "s1-1", 5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ft := waitFor(t, f, waitLong, func(m *liveclient.Tally) bool { return m.Results.Statements["s1-1"].N == 3 })
+	if ft.Results.Statements["s1-1"].Counts["5"] != 3 {
+		t.Fatalf("the facilitator's tally: %+v", ft.Results)
+	}
+	pt := waitFor(t, pres, waitLong, func(m *liveclient.Tally) bool { return m.Results.Statements["s1-1"].N == 3 })
+	if sr := pt.Results.Statements["s1-1"]; !sr.Withheld || len(sr.Counts) != 0 || len(pt.Groups) != 0 {
+		t.Fatalf("3 answers: the presenter's tally %+v", pt)
+	}
+	for i := range 2 {
+		p, _ := in.participant(ctx, sess, liveclient.HelloMsg{Group: "medarb"})
+		if err := p.Vote(ctx, fmt.Sprint("w", i), scaleAct, "s1-1", 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pt = waitFor(t, pres, waitLong, func(m *liveclient.Tally) bool { return m.Results.Statements["s1-1"].N == 5 })
+	if sr := pt.Results.Statements["s1-1"]; sr.Withheld || sr.Counts["5"] != 3 {
+		t.Fatalf("5 answers: the presenter's tally %+v", pt)
+	}
+	for _, g := range pt.Groups { // 3 leaders and 2 employees show only merged, as Øvrige
+		if g.Group.ID != forum.OtherGroup {
+			t.Fatalf("5 answers, groups of 3 and 2: the presenter shows group %s", g.Group.ID)
+		}
+	}
+
+	id, err := ps[0].Comment(ctx, "c1", commentsAct, "", "Til storskærmen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := waitFor(t, pres, waitLong, func(m *liveclient.CommentMsg) bool { return m.Comment.ID == id })
+	if pc.Comment.Participant != "" || pc.Comment.Group != "" || pc.Comment.Text == "" {
+		t.Fatalf("the presenter's comment: %+v", pc.Comment)
+	}
+	command(t, ctx, f, "moderate", map[string]any{"comment": id, "action": "hide"})
+	pc = waitFor(t, pres, waitLong, func(m *liveclient.CommentMsg) bool { return m.Comment.ID == id && m.Comment.Hidden })
+	if pc.Comment.Text != "" {
+		t.Fatalf("the presenter keeps a hidden comment's text: %+v", pc.Comment)
+	}
+	// A presenter that comes now gets the same share in its welcome.
+	_, w := in.facilitatorAs(ctx, sess, liveclient.Options{}, liveclient.HelloMsg{View: "presenter"})
+	for _, c := range w.Comments {
+		if c.Hidden || c.Participant != "" {
+			t.Fatalf("the presenter's welcome has %+v", c)
+		}
+	}
+	for _, a := range w.Activities {
+		if a.ID == scaleAct && (a.Tally == nil || a.Tally.Statements["s1-1"].N != 5 || a.Tally.Statements["s1-1"].Counts["5"] != 3) {
+			t.Fatalf("the presenter's welcome: %+v", a)
+		}
+	}
+}

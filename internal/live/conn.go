@@ -65,6 +65,7 @@ type conn struct {
 	stalledAt   atomic.Int64 // unix nanoseconds of the last wait for a work slot
 
 	facilitator bool
+	presenter   bool // a facilitator socket that serves the projector (hello view "presenter")
 	sessionID   string
 	user        *forum.User
 	reqCtx      func(context.Context) context.Context // adds what the upgrade request carried (the client address)
@@ -470,6 +471,7 @@ func (c *conn) hello(m *inMsg) {
 		return
 	}
 	if c.facilitator {
+		c.presenter = m.View == "presenter"
 		err = r.joinFacilitator(ctx, c)
 	} else {
 		err = c.helloParticipant(ctx, r, m)

@@ -223,13 +223,19 @@ func (in *instance) participant(ctx context.Context, sess *forum.Session, h live
 // facilitator connects as the owner and says hello.
 func (in *instance) facilitator(ctx context.Context, sess *forum.Session, opts liveclient.Options) (*liveclient.Conn, *liveclient.Welcome) {
 	in.t.Helper()
+	return in.facilitatorAs(ctx, sess, opts, liveclient.HelloMsg{})
+}
+
+// facilitatorAs connects as the owner and says hello h (a presenter's, say).
+func (in *instance) facilitatorAs(ctx context.Context, sess *forum.Session, opts liveclient.Options, h liveclient.HelloMsg) (*liveclient.Conn, *liveclient.Welcome) {
+	in.t.Helper()
 	opts.Header = http.Header{"Origin": {allowed}, "Authorization": {"Bearer owner"}}
 	c, err := liveclient.Dial(ctx, in.wsURL("/api/v1/sessions/"+sess.ID+"/live"), opts)
 	if err != nil {
 		in.t.Fatal(err)
 	}
 	in.t.Cleanup(func() { _ = c.Close() })
-	w, err := c.Hello(ctx, liveclient.HelloMsg{})
+	w, err := c.Hello(ctx, h)
 	if err != nil {
 		in.t.Fatalf("facilitator hello: %v", err)
 	}

@@ -36,8 +36,11 @@ type inMsg struct {
 	ID   string `json:"id"`
 	// hello
 	Participant string `json:"participant"`
-	Name        string `json:"name"`
-	Group       string `json:"group"`
+	// View "presenter" on a facilitator socket: the projector, given only what the room
+	// may see (forum.ForPresenter).
+	View  string `json:"view"`
+	Name  string `json:"name"`
+	Group string `json:"group"`
 	// vote, comment, open/close/show_results/hide_results
 	Activity  string          `json:"activity"`
 	Statement string          `json:"statement"`

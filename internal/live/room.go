@@ -38,6 +38,7 @@ type room struct {
 	mu          sync.Mutex
 	parts       map[*conn]struct{}
 	facs        map[*conn]struct{}
+	presenters  int // presenter sockets among facs
 	partCount   int64
 	groupCounts map[string]int64 // connected participants per group id
 	presChanged bool
@@ -393,6 +394,20 @@ func (r *room) snapJSONLocked() json.RawMessage {
 	return r.st.snapJSON
 }
 
+// broadcastFacsLocked queues fac on every facilitator socket and pres on every presenter
+// socket (nothing if pres is nil). Under mu.
+func (r *room) broadcastFacsLocked(fac, pres *frame) {
+	for c := range r.facs {
+		f := fac
+		if c.presenter {
+			f = pres
+		}
+		if f != nil && !c.enqueue(f) {
+			r.removeLocked(c)
+		}
+	}
+}
+
 // broadcastLocked queues one frame on every socket of a set; a socket whose queue is full
 // is closed (4000) and leaves the set. Under mu.
 func (r *room) broadcastLocked(set map[*conn]struct{}, f *frame) {
@@ -416,6 +431,9 @@ func (r *room) removeLocked(c *conn) {
 			}
 		}
 		r.presChanged = true
+	}
+	if _, ok := r.facs[c]; ok && c.presenter {
+		r.presenters--
 	}
 	delete(r.facs, c)
 }
@@ -473,6 +491,11 @@ func (r *room) welcomeFacilitator(c *conn) error {
 	if err != nil {
 		return err
 	}
+	if c.presenter {
+		if err := r.presenterView(ctx, view.Activities, &comments); err != nil {
+			return err
+		}
+	}
 	pres, err := r.readPresence(ctx)
 	if err != nil {
 		return err
@@ -488,7 +511,36 @@ func (r *room) welcomeFacilitator(c *conn) error {
 		return forum.Errorf(forum.EInternal, "cannot encode the welcome")
 	}
 	r.facs[c] = struct{}{}
+	if c.presenter {
+		r.presenters++
+	}
 	c.enqueue(f)
+	return nil
+}
+
+// presenterView turns the facilitator's activities and comments into what the presenter
+// gets (forum.ForPresenter): figures only from ResultsFrom answers, groups by the rule,
+// comments without authors and without hidden ones, in the order every view lists them.
+func (r *room) presenterView(ctx context.Context, acts []forum.ActivityView, comments *[]forum.Comment) error {
+	sess := r.st.sess
+	var out []forum.Comment
+	for i := range acts {
+		a := &acts[i].Activity
+		res, per, ok, err := r.hub.svc.ActivityResults(ctx, forum.ForPresenter, sess, a)
+		if err != nil {
+			return err
+		}
+		acts[i].Tally, acts[i].Groups = nil, nil
+		if ok && a.Kind == forum.KindComments {
+			out = append(out, res.Comments...)
+		} else if ok {
+			acts[i].Tally, acts[i].Groups = &res, per
+		}
+	}
+	if out == nil {
+		out = []forum.Comment{}
+	}
+	*comments = out
 	return nil
 }
 
@@ -563,14 +615,18 @@ func (r *room) pushComment(id string) {
 	a, _ := sess.Activity(cm.Activity)
 	full := forum.CommentAs(forum.ForFacilitator, *cm, forum.CommentRows(sess, r.commenter(cm)))
 	facF := h.frameOf(commentMsg{Type: "comment", Comment: fullComment(&full)}, true)
-	var pubF, mineF *frame
+	var pubF, mineF, presF *frame
+	if forum.SeesComment(forum.ForPresenter, sess, a, cm, "") || forum.RetractsComment(forum.ForPresenter, sess, a, cm) {
+		pres := forum.CommentAs(forum.ForPresenter, *cm, nil)
+		presF = h.frameOf(commentMsg{Type: "comment", Comment: publicComment(&pres, false, false)}, true)
+	}
 	if forum.SeesComment(forum.ForParticipant, sess, a, cm, "") || forum.RetractsComment(forum.ForParticipant, sess, a, cm) {
 		pub := forum.CommentAs(forum.ForParticipant, *cm, nil)
 		pubF = h.frameOf(commentMsg{Type: "comment", Comment: publicComment(&pub, false, false)}, true)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.broadcastLocked(r.facs, facF)
+	r.broadcastFacsLocked(facF, presF)
 	for c := range r.parts {
 		f := pubF
 		if c.part.ID == cm.Participant && forum.SeesComment(forum.ForParticipant, sess, a, cm, c.part.ID) {
@@ -733,8 +789,16 @@ func (r *room) flushTallies(now time.Time, nf, np int) {
 			n := forum.Answered(total)
 			msg := tallyMsg{Type: "tally", Activity: id, Version: tr.at, Results: total, Groups: per, Respondents: &n}
 			f := h.frameOf(msg, true)
+			var pf *frame
 			r.mu.Lock()
-			r.broadcastLocked(r.facs, f)
+			npres := r.presenters
+			r.mu.Unlock()
+			if npres > 0 {
+				total, per, _ := forum.TallyFor(forum.ForPresenter, sess, a, tr.tally)
+				pf = h.frameOf(tallyMsg{Type: "tally", Activity: id, Version: tr.at, Results: total, Groups: per, Respondents: &n}, true)
+			}
+			r.mu.Lock()
+			r.broadcastFacsLocked(f, pf)
 			r.mu.Unlock()
 			h.met.broadcasts.WithLabelValues("tally_facilitator").Inc()
 		}

@@ -10,9 +10,10 @@ import (
 )
 
 // testSvcAudience walks a session through hidden results, shown results, a move to another
-// section and a hidden comment, and checks at every step what the room (a participant, the
-// presenter) and the facilitator are given: the room never gets a tally or a comment of an
-// activity whose results are hidden or whose section is not the current one.
+// section and a hidden comment, and checks at every step what a participant, the presenter
+// and the facilitator are given: a participant never gets a tally or a comment of an
+// activity whose results are hidden or whose section is not the current one; the presenter
+// shows what the facilitator puts on the stage, but never a hidden comment nor an author.
 func testSvcAudience(t *testing.T, h *Harness) {
 	ctx := t.Context()
 	s, scale, choice, _, _, comments := votingSession(t, h)
@@ -32,7 +33,7 @@ func testSvcAudience(t *testing.T, h *Harness) {
 	var all []forum.Comment
 	noErr(t, "ScanComments", h.Svc.ScanComments(ctx, s.ID, func(c forum.Comment) error { all = append(all, c); return nil }))
 
-	room := []forum.Audience{forum.ForParticipant, forum.ForPresenter}
+	room := []forum.Audience{forum.ForParticipant}
 	// step checks what each audience gets now; shown says whether the room may see the
 	// results of the scale, the choice and the comments.
 	step := func(name string, shown bool) {
@@ -58,8 +59,10 @@ func testSvcAudience(t *testing.T, h *Harness) {
 					}
 				}
 			}
-			if _, _, ok, _ := h.Svc.ActivityResults(ctx, forum.ForFacilitator, cur, a); !ok {
-				t.Errorf("%s: the facilitator does not see the results of %s", name, id)
+			for _, aud := range []forum.Audience{forum.ForFacilitator, forum.ForPresenter} {
+				if _, _, ok, _ := h.Svc.ActivityResults(ctx, aud, cur, a); !ok {
+					t.Errorf("%s: audience %d does not see the results of %s", name, aud, id)
+				}
 			}
 		}
 		ca, _ := cur.Activity(comments)
@@ -74,6 +77,11 @@ func testSvcAudience(t *testing.T, h *Harness) {
 				if !shown || c.Hidden || c.Participant != "" || c.Group != "" {
 					t.Errorf("%s: audience %d is given %s", name, aud, mustJSON(c))
 				}
+			}
+		}
+		for _, c := range forum.CommentsFor(forum.ForPresenter, cur, ca, all, "") {
+			if c.Hidden || c.Participant != "" || c.Group != "" {
+				t.Errorf("%s: the presenter is given %s", name, mustJSON(c))
 			}
 		}
 		// A participant always sees their own comments, and no one else's until shown.

@@ -257,6 +257,8 @@ type HelloMsg struct {
 	Participant string `json:"participant,omitempty"`
 	Name        string `json:"name,omitempty"`
 	Group       string `json:"group,omitempty"`
+	// View "presenter" on a facilitator socket: the projector's share (forum.ForPresenter).
+	View string `json:"view,omitempty"`
 }
 
 // Hello says hello and waits for the welcome; a refusal is returned as *ErrorMsg, a

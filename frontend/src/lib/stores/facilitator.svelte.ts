@@ -57,14 +57,15 @@ export class FacilitatorStore {
     }
   }
 
-  connect(): void {
+  /** Connects the socket; a presenter gets only the room's share of results (the server decides). */
+  connect(view?: 'presenter'): void {
     if (this.client) return;
     this.client = new LiveClient({
       url: socketURL(`/api/v1/sessions/${encodeURIComponent(this.id)}/live`),
       WebSocket: this.opts.WebSocket ?? (WebSocket as unknown as WSConstructor),
       storage: null,
       outboxKey: null,
-      hello: () => ({}),
+      hello: () => (view ? { view } : {}),
       onMessage: (m) => this.onMessage(m),
       onStatus: (s) => (this.conn = s),
       onAck: (it) => this.done(it),
