@@ -240,8 +240,13 @@ func bootstrapAdmin(ctx context.Context, cfg Config, svc *forum.Service, stdout 
 		return nil
 	}
 	password := forum.NewID(10)
-	if err := svc.EnsureAdmin(ctx, devAdminEmail, password); err != nil {
+	created, err := svc.CreateFirstAdmin(ctx, devAdminEmail, password)
+	if err != nil {
 		return fmt.Errorf("create the first admin: %w", err)
+	}
+	if !created { // another instance starting at the same time made it and shows its password
+		fmt.Fprintf(stdout, "\nNo admin was configured; another instance made %s and printed its one-time password.\n\n", devAdminEmail)
+		return nil
 	}
 	fmt.Fprintf(stdout, "\nNo admin was configured, so Pejl made one. Log in at %s/host with\n"+
 		"  E-mail:      %s\n  Adgangskode: %s\n"+

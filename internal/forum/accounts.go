@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
@@ -38,9 +39,22 @@ type NewUser struct {
 
 func normEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
 
+// checkPassword: MinPassword to MaxPassword bytes (bcrypt reads no further than 72 bytes,
+// so a longer one is refused rather than cut), valid UTF-8 without control characters, not
+// only spaces, and at least 5 different characters.
 func checkPassword(p string) error {
 	if len(p) < MinPassword || len(p) > MaxPassword {
-		return invalid("password", "The password must be %d to %d characters long.", MinPassword, MaxPassword)
+		return invalid("password", "The password must be %d to %d characters long (at most %d bytes).", MinPassword, MaxPassword, MaxPassword)
+	}
+	distinct := map[rune]bool{}
+	for _, r := range p {
+		if r == utf8.RuneError || unicode.IsControl(r) {
+			return invalid("password", "The password may not hold control characters.")
+		}
+		distinct[r] = true
+	}
+	if strings.TrimSpace(p) == "" || len(distinct) < 5 {
+		return invalid("password", "The password is too easy to guess: use at least 5 different characters, not only spaces.")
 	}
 	return nil
 }
@@ -130,6 +144,22 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, password string) error
 	}
 	u.PasswordHash, u.Role = string(hash), RoleAdmin
 	return engineErr(s.e.UpdateUser(ctx, *u))
+}
+
+// CreateFirstAdmin makes an admin account with this email and password unless one with the
+// email exists; created reports whether this call made it. Of several instances starting
+// together on an empty engine exactly one creates it (the engine's CreateUser is atomic),
+// so only that one may show the password.
+func (s *Service) CreateFirstAdmin(ctx context.Context, email, password string) (created bool, err error) {
+	u, err := s.buildUser(NewUser{Email: email, Password: password, Name: "Admin", Role: RoleAdmin})
+	if err != nil {
+		return false, err
+	}
+	err = s.e.CreateUser(ctx, u)
+	if errors.Is(err, ErrConflict) {
+		return false, nil
+	}
+	return err == nil, engineErr(err)
 }
 
 // HasAdmin reports whether any admin account exists.

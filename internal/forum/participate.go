@@ -426,7 +426,7 @@ func (s *Service) buildComment(ctx context.Context, sessionID string, p *Partici
 	if a.Kind != KindComments {
 		return Comment{}, badValue("Comments go to a comments activity.")
 	}
-	text := strings.TrimSpace(in.Text)
+	text := strings.TrimSpace(dropControls(in.Text))
 	if n := utf8.RuneCountInString(text); n < 1 || n > MaxCommentRunes || !utf8.ValidString(text) {
 		return Comment{}, badValue("A comment must have 1 to %d characters.", MaxCommentRunes)
 	}
@@ -550,4 +550,21 @@ func (s *Service) Mine(ctx context.Context, sessionID, participantID string) (*M
 	}
 	m.Upvoted = append(m.Upvoted, up...)
 	return m, nil
+}
+
+// dropControls removes control characters (NUL, the other C0 and C1 codes, DEL) from text
+// people typed, keeping line breaks and turning tabs into spaces, so that exports and
+// screens get only printable text.
+func dropControls(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n':
+			return r
+		case r == '\t':
+			return ' '
+		case unicode.IsControl(r):
+			return -1
+		}
+		return r
+	}, s)
 }

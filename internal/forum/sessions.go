@@ -103,6 +103,9 @@ func checkGroups(gs []Group) ([]Group, error) {
 		if seen[g.ID] {
 			return nil, invalid("groups", "Group id %q is used twice.", g.ID)
 		}
+		if g.ID == OtherGroup {
+			return nil, invalid("groups", "Group id %q is reserved for the merged small groups; choose another id.", g.ID)
+		}
 		seen[g.ID] = true
 		out = append(out, g)
 	}

@@ -239,7 +239,10 @@ func TestOriginCheckOnCookieWrites(t *testing.T) {
 		{"no origin, same-origin", []opt{cookieOnly(admin), header("Sec-Fetch-Site", "same-origin")}, http.StatusCreated},
 		{"allowed origin", []opt{cookieOnly(admin), origin("http://localhost:5173")}, http.StatusCreated},
 		{"public origin", []opt{as(admin)}, http.StatusCreated},
-		{"same host", []opt{cookieOnly(admin), origin("http://example.com")}, http.StatusCreated}, // httptest's Host
+		// A name in Host proves nothing (DNS rebinding): httptest's Host is example.com.
+		{"same host by name", []opt{cookieOnly(admin), origin("http://example.com")}, http.StatusForbidden},
+		{"same address", []opt{cookieOnly(admin), origin("http://192.0.2.5:8080"), hostIs("192.0.2.5:8080")}, http.StatusCreated},
+		{"same address, other scheme", []opt{cookieOnly(admin), origin("https://192.0.2.5:8080"), hostIs("192.0.2.5:8080")}, http.StatusForbidden},
 		{"similar host", []opt{cookieOnly(admin), origin("http://pejl.test.evil.example")}, http.StatusForbidden},
 	}
 	for _, tc := range cases {

@@ -300,7 +300,12 @@ func TestAllowedOrigin(t *testing.T) {
 		{"https://pejl.example.dk:8443", "internal:8080", false},
 		{"https://evil.example", "internal:8080", false},
 		{"null", "internal:8080", false},
-		{"https://internal:8080", "internal:8080", true},
+		// Finding 9: the Host header decided "same origin", and http and https were one.
+		{"https://internal:8080", "internal:8080", false}, // a name in Host (DNS rebinding)
+		{"http://internal:8080", "internal:8080", false},
+		{"http://10.0.0.7:8080", "10.0.0.7:8080", true},   // a literal address, same scheme
+		{"https://10.0.0.7:8080", "10.0.0.7:8080", false}, // https page, http connection
+		{"http://localhost:8080", "localhost:8080", true},
 		{"javascript:alert(1)", "internal:8080", false},
 	}
 	for _, tc := range cases {

@@ -78,6 +78,7 @@ func header(k, v string) opt { return func(r *http.Request) { r.Header.Set(k, v)
 func origin(o string) opt    { return header("Origin", o) }
 func bearer(tok string) opt  { return header("Authorization", "Bearer "+tok) }
 func from(addr string) opt   { return func(r *http.Request) { r.RemoteAddr = addr } }
+func hostIs(h string) opt    { return func(r *http.Request) { r.Host = h } }
 func cookieOnly(c *client) opt {
 	return func(r *http.Request) { r.AddCookie(&http.Cookie{Name: sessionCookie, Value: c.cookie}) }
 }

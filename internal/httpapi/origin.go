@@ -37,8 +37,9 @@ func normOrigin(s string) string {
 }
 
 // AllowedOrigin reports whether a request's Origin may act here: when the request has no
-// Origin header (not a browser, or a same-origin GET), when its host equals the request's
-// Host (same origin), or when it is one of allowed (compared as scheme://host[:port],
+// Origin header (not a browser, or a same-origin GET), when it is the request's own origin
+// on an IP address or localhost (same scheme as the connection, same host and port: a
+// phone on the LAN reaching a development server), or when it is one of allowed (compared as scheme://host[:port],
 // case-insensitively; allowed is used as given, so pass AllowedOrigins(…)'s result or the
 // configured list). "null" and malformed origins are refused. Package live uses the same rule
 // for socket upgrades.
@@ -52,7 +53,14 @@ func AllowedOrigin(r *http.Request, allowed []string) bool {
 		return false
 	}
 	u, _ := url.Parse(n)
-	if r.Host != "" && strings.EqualFold(u.Host, r.Host) {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	// The Host header is the client's to choose (DNS rebinding points a name of the
+	// attacker's at this server), so only a literal address or localhost counts as proof of
+	// the same origin; names must be allowed origins.
+	if r.Host != "" && u.Scheme == scheme && strings.EqualFold(u.Host, r.Host) && literalHost(u.Hostname()) {
 		return true
 	}
 	for _, a := range allowed {
@@ -158,4 +166,13 @@ func (ps proxies) clientAddr(r *http.Request) string {
 		}
 	}
 	return client.String()
+}
+
+// literalHost reports whether host is an IP address or localhost.
+func literalHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	_, err := netip.ParseAddr(host)
+	return err == nil
 }

@@ -117,6 +117,20 @@ func (c *conn) start() {
 		}
 		return nil
 	})
+	// Control pings count against the socket's message rate like any message; past it the
+	// socket is closed (4002) instead of answering every one.
+	c.ws.SetPingHandler(func(data string) error {
+		if !c.lim.Allow() {
+			c.hub.met.rateLimited.Inc()
+			c.stop(CloseRateLimited, "rate limited", false)
+			return nil
+		}
+		err := c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(h.cfg.WriteWait))
+		if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
+			return err
+		}
+		return nil
+	})
 	go c.readLoop()
 }
 
@@ -350,11 +364,15 @@ func (c *conn) drain() {
 func (c *conn) readLoop() {
 	h := c.hub
 	defer h.connWG.Done()
-	_, data, err := c.ws.ReadMessage()
+	mt, data, err := c.ws.ReadMessage()
 	if err != nil {
 		c.readFailed(err)
 		c.readerExit()
 		return
+	}
+	if mt != websocket.TextMessage {
+		// The protocol is JSON in text frames; a binary frame is a broken client.
+		c.stop(websocket.CloseUnsupportedData, "binary frames are not accepted", false)
 	}
 	c.handleFrame(data)
 	h.connWG.Add(1) // this goroutine's count is still held

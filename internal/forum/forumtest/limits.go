@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -207,4 +208,49 @@ func testSvcCommentAndWordBounds(t *testing.T, h *Harness) {
 	if tally["w/kaos"] != 0 || tally["w/tillid"] != 2 {
 		t.Errorf("tally %v", tally)
 	}
+}
+
+// Finding 9: two instances starting together on an empty engine each printed an admin
+// password, and only one worked. Exactly one CreateFirstAdmin call creates the account.
+func testSvcFirstAdminOnce(t *testing.T, h *Harness) {
+	var created atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			ok, err := h.Svc.CreateFirstAdmin(t.Context(), "first@pejl.test", fmt.Sprintf("password-of-instance-%d", i))
+			noErr(t, "CreateFirstAdmin", err)
+			if ok {
+				created.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if created.Load() != 1 {
+		t.Errorf("%d instances think they made the first admin, want 1", created.Load())
+	}
+}
+
+// Finding 9: weak passwords, control characters in comments, a group id that collides with
+// the merged group.
+func testSvcInputHygiene(t *testing.T, h *Harness) {
+	ctx := t.Context()
+	for _, pw := range []string{"          ", "aaaaaaaaaaaa", "abababababab", "good-pass\x00word", strings.Repeat("æ", 37)} {
+		_, err := h.Svc.CreateUser(ctx, h.Admin, forum.NewUser{Email: "weak@pejl.test", Password: pw})
+		wantCode(t, fmt.Sprintf("password %q", pw), err, forum.EBadRequest)
+	}
+	if _, err := h.Svc.CreateUser(ctx, h.Admin, forum.NewUser{Email: "ok@pejl.test", Password: "Æbler og pærer 12"}); err != nil {
+		t.Errorf("a good password: %v", err)
+	}
+
+	s, _, _, _, _, comments := votingSession(t, h)
+	p := h.Join(t, s, "", "")
+	c, err := h.Svc.AddComment(ctx, s.ID, p, forum.CommentIn{ClientID: "k1", Activity: comments, Text: "Hej\x00 med\x1b[31m dig\tigen\r\nny linje\x7f"})
+	noErr(t, "AddComment", err)
+	if c.Text != "Hej med[31m dig igen\nny linje" {
+		t.Errorf("comment text %q still holds control characters", c.Text)
+	}
+
+	_, err = h.Svc.CreateSession(ctx, h.Owner, forum.NewSession{Title: "T", CharterID: CharterID,
+		Groups: []forum.Group{{ID: "other", Label: "Andre"}, {ID: "leder", Label: "Leder"}}})
+	wantCode(t, "group id other", err, forum.EBadRequest)
 }

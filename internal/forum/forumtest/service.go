@@ -156,6 +156,8 @@ func RunService(t *testing.T, newEngine func(t *testing.T) forum.Engine) {
 		{"NewParticipantsPerAddress", testSvcNewParticipantsPerAddress},
 		{"CommentAndWordBounds", testSvcCommentAndWordBounds},
 		{"Copy", testSvcCopy},
+		{"FirstAdminOnce", testSvcFirstAdminOnce},
+		{"InputHygiene", testSvcInputHygiene},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, NewHarness(t, newEngine(t))) })

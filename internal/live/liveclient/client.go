@@ -235,6 +235,18 @@ func (c *Conn) SendRaw(data []byte) error {
 	return c.ws.WriteMessage(websocket.TextMessage, data)
 }
 
+// SendFrame writes one frame of the given type (websocket.BinaryMessage, PingMessage …) as
+// is, for tests of what a broken or hostile client sends.
+func (c *Conn) SendFrame(messageType int, data []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if messageType == websocket.PingMessage {
+		return c.ws.WriteControl(messageType, data, time.Now().Add(10*time.Second))
+	}
+	_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	return c.ws.WriteMessage(messageType, data)
+}
+
 // Next returns the next message that was not an answer to a call. It returns the
 // connection's end (see Err) once it is closed and every message was read.
 func (c *Conn) Next(ctx context.Context) (Message, error) {
