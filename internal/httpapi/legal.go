@@ -17,7 +17,7 @@ import (
 // rendered from the running configuration (retention, threshold, the site's address), so
 // what they say stays true; legal_test.go reads them.
 
-//go:embed legal/*.html legal/*.tmpl
+//go:embed legal/*.html legal/*.tmpl legal/legal.css
 var legalFiles embed.FS
 
 var legalPages = template.Must(template.ParseFS(legalFiles, "legal/*.html", "legal/*.tmpl"))
@@ -27,6 +27,16 @@ const (
 	legalUpdated   = "4. december 2026"
 	legalUpdatedEn = "4 December 2026"
 )
+
+// handleLegalCSS serves the pages' style sheet (a file of its own: the pages' content
+// security policy allows no inline style).
+func (a *api) handleLegalCSS() gin.HandlerFunc {
+	css, _ := legalFiles.ReadFile("legal/legal.css")
+	return func(c *gin.Context) {
+		c.Header("Cache-Control", "no-cache")
+		c.Data(http.StatusOK, "text/css; charset=utf-8", css)
+	}
+}
 
 // handleLegal serves one of the pages.
 func (a *api) handleLegal(file string) gin.HandlerFunc {

@@ -39,6 +39,9 @@ func TestLegalPages(t *testing.T) {
 			t.Errorf("%s loads or links elsewhere: %s", path, m)
 		}
 	}
+	if w := e.do(http.MethodGet, "/legal.css", nil); w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/css") {
+		t.Errorf("GET /legal.css: %d %s", w.Code, w.Header().Get("Content-Type"))
+	}
 	// The statement says axe-core runs in Chromium in both languages at 320 and 1280 px.
 	lib, err := os.ReadFile("../../frontend/e2e/lib.mjs")
 	if err != nil {

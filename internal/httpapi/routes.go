@@ -81,6 +81,7 @@ func (a *api) routes(r *gin.Engine) {
 	page("/host/*path", "host.html")
 	page("/present", "present.html")
 	page("/present/*path", "present.html")
+	r.GET("/legal.css", a.handleLegalCSS())
 	for path, file := range map[string]string{"/tilgaengelighed": "tilgaengelighed.html", "/privatliv": "privatliv.html"} {
 		h := a.handleLegal(file)
 		r.GET(path, h)
