@@ -73,3 +73,40 @@ func TestCopyRoutes(t *testing.T) {
 	}
 	wantError(t, e.do("POST", "/api/v1/sessions/"+s.ID+"/copy", map[string]any{"template": "all"}, as(admin)), http.StatusBadRequest, "bad_request")
 }
+
+// TestPeopleRoutes: an admin resets a password (the old one stops working); a facilitator
+// sees the other active facilitators, not the deactivated ones.
+func TestPeopleRoutes(t *testing.T) {
+	e := newEnv(t, nil)
+	admin := e.admin()
+	var made struct {
+		User struct {
+			ID string `json:"id"`
+		} `json:"user"`
+	}
+	for _, email := range []string{"anna@example.dk", "bo@example.dk"} {
+		w := e.do("POST", "/api/v1/users", map[string]any{"email": email, "password": "first-long-secret", "name": email[:2], "role": "facilitator"}, as(admin))
+		wantStatus(t, w, http.StatusCreated)
+		mustJSON(t, w, &made)
+	}
+	bo := made.User.ID
+	wantStatus(t, e.do("POST", "/api/v1/users/"+bo+"/password", map[string]any{"password": "second-long-secret"}, as(admin)), http.StatusNoContent)
+	wantError(t, e.do("POST", "/api/v1/auth/login", map[string]string{"email": "bo@example.dk", "password": "first-long-secret"}, origin(publicURL)), http.StatusUnauthorized, "invalid_credentials")
+	wantStatus(t, e.do("POST", "/api/v1/auth/login", map[string]string{"email": "bo@example.dk", "password": "second-long-secret"}, origin(publicURL)), http.StatusOK)
+	wantError(t, e.do("POST", "/api/v1/users/"+bo+"/password", map[string]any{"password": "short"}, as(admin)), http.StatusBadRequest, "bad_request")
+
+	wantStatus(t, e.do("PATCH", "/api/v1/users/"+bo, map[string]any{"disabled": true}, as(admin)), http.StatusOK)
+	anna := e.login("anna@example.dk", "first-long-secret")
+	wantError(t, e.do("POST", "/api/v1/users/"+bo+"/password", map[string]any{"password": "third-long-secret"}, as(anna)), http.StatusForbidden, "forbidden")
+	var list struct {
+		Facilitators []forum.Colleague `json:"facilitators"`
+	}
+	mustJSON(t, e.do("GET", "/api/v1/facilitators", nil, as(anna)), &list)
+	var emails []string
+	for _, c := range list.Facilitators {
+		emails = append(emails, c.Email)
+	}
+	if len(emails) != 1 || emails[0] == "anna@example.dk" || emails[0] == "bo@example.dk" {
+		t.Errorf("anna sees %v, want only the admin", emails)
+	}
+}

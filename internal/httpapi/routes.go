@@ -43,6 +43,8 @@ func (a *api) routes(r *gin.Engine) {
 	f.GET("/users", a.handleListUsers())
 	f.POST("/users", a.handleCreateUser())
 	f.PATCH("/users/:id", a.handleUpdateUser())
+	f.POST("/users/:id/password", a.handleResetPassword())
+	f.GET("/facilitators", a.handleListColleagues())
 
 	f.GET("/charters", a.handleListCharters())
 	f.POST("/charters", a.handleImportCharter())
