@@ -119,7 +119,9 @@ func csvOptions(c *gin.Context) (opt ExportOptions, ok bool) {
 	if opt.IDs, ok = queryChoice(c, "columns", "columns", "labels", "ids"); !ok {
 		return opt, false
 	}
-	return rowOptions(c)
+	rows, ok := rowOptions(c)
+	opt.Rows = rows.Rows
+	return opt, ok
 }
 
 // rowOptions reads ?raw=none|pseudonym (each row carries the participant's pseudonym) and
