@@ -21,9 +21,6 @@ func loginAs(t *testing.T, base, email, password string) *api {
 	return a
 }
 
-// on returns a client with a's cookies that talks to another instance.
-func (a *api) on(base string) *api { return &api{t: a.t, base: base, hc: a.hc} }
-
 // facilitatorSocket opens a facilitator socket for the session and waits for its welcome.
 func facilitatorSocket(t *testing.T, base, sessionID string, hdr http.Header) *wsConn {
 	t.Helper()

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -99,7 +98,6 @@ func clientAddrFrom(ctx context.Context) (string, bool) {
 
 // addrKeys caches the current rotation's hashing key.
 type addrKeys struct {
-	mu   sync.Mutex
 	slot int64
 	key  []byte
 }
