@@ -238,7 +238,7 @@ func SeesComment(aud Audience, sess *Session, a *Activity, c *Comment, viewer st
 	if aud == ForParticipant && viewer != "" && c.Participant == viewer {
 		return true
 	}
-	return !c.Hidden && a != nil && a.ID == c.Activity && SeesResults(aud, sess, a)
+	return !c.Hidden && !c.Pending && a != nil && a.ID == c.Activity && SeesResults(aud, sess, a)
 }
 
 // CommentAs returns comment c as the audience sees it: the room without who wrote it; the

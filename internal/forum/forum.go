@@ -121,6 +121,8 @@ type Session struct {
 	// Commands are the ids of the latest facilitator commands, so that a resent one is
 	// recognised (see Command.ID).
 	Commands []string `json:"commands,omitempty"`
+	// AutoApprove: new comments need no approval before the room sees them.
+	AutoApprove bool `json:"auto_approve,omitempty"`
 	// Stage is what the presenter screen shows, when the facilitator put something up.
 	Stage *Stage `json:"stage,omitempty"`
 	// Timer is the running countdown, if any.
@@ -215,16 +217,19 @@ type Delta struct {
 
 // Comment is a participant's comment, possibly about one statement.
 type Comment struct {
-	ID          string    `json:"id"`
-	Activity    string    `json:"activity"`
-	Statement   string    `json:"statement,omitempty"`
-	Participant string    `json:"participant"`
-	Group       string    `json:"group,omitempty"`
-	Text        string    `json:"text"`
-	Upvotes     int64     `json:"upvotes"`
-	Hidden      bool      `json:"hidden"`
-	Starred     bool      `json:"starred"`
-	CreatedAt   time.Time `json:"created_at"`
+	ID          string `json:"id"`
+	Activity    string `json:"activity"`
+	Statement   string `json:"statement,omitempty"`
+	Participant string `json:"participant"`
+	Group       string `json:"group,omitempty"`
+	Text        string `json:"text"`
+	Upvotes     int64  `json:"upvotes"`
+	Hidden      bool   `json:"hidden"`
+	Starred     bool   `json:"starred"`
+	// Pending: the comment waits for the facilitator's approval (moderate show, hide or
+	// star ends the wait); until then only its author and the facilitator see it.
+	Pending   bool      `json:"pending,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Role of a facilitator account.

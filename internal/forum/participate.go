@@ -454,7 +454,7 @@ func (s *Service) buildComment(ctx context.Context, sessionID string, p *Partici
 		return Comment{}, Errorf(EActivityClosed, "Comments on this activity are closed.")
 	}
 	return Comment{ID: "c" + NewID(8), Activity: a.ID, Statement: in.Statement, Participant: p.ID,
-		Group: p.Group, Text: text, CreatedAt: s.now()}, nil
+		Group: p.Group, Text: text, CreatedAt: s.now(), Pending: !sess.AutoApprove}, nil
 }
 
 // Upvote records a participant's agreement with a comment (once per comment). A repeated
@@ -525,6 +525,9 @@ type MineComment struct {
 	Activity  string `json:"activity"`
 	Statement string `json:"statement,omitempty"`
 	Text      string `json:"text"`
+	// Pending and Hidden tell the author that the comment waits for approval or was hidden.
+	Pending bool `json:"pending,omitempty"`
+	Hidden  bool `json:"hidden,omitempty"`
 }
 
 // Mine returns the participant's votes and comments.
@@ -542,7 +545,8 @@ func (s *Service) Mine(ctx context.Context, sessionID, participantID string) (*M
 		return nil, engineErr(err)
 	}
 	for _, c := range cs {
-		m.Comments = append(m.Comments, MineComment{ID: c.ID, Activity: c.Activity, Statement: c.Statement, Text: c.Text})
+		m.Comments = append(m.Comments, MineComment{ID: c.ID, Activity: c.Activity, Statement: c.Statement, Text: c.Text,
+			Pending: c.Pending, Hidden: c.Hidden})
 	}
 	up, err := s.e.Upvoted(ctx, sessionID, participantID)
 	if err != nil {

@@ -314,6 +314,29 @@ func (s *Service) FacilitatorComments(ctx context.Context, sess *Session) ([]Com
 	return out, nil
 }
 
+// CommentsOf returns every comment of the session the audience sees: for the facilitator
+// all of them (FacilitatorComments); for the presenter those the room may see now.
+func (s *Service) CommentsOf(ctx context.Context, sess *Session, aud Audience) ([]Comment, error) {
+	if aud == ForFacilitator {
+		return s.FacilitatorComments(ctx, sess)
+	}
+	var all []Comment
+	err := s.e.ScanComments(ctx, sess.ID, func(c Comment) error {
+		all = append(all, c)
+		return nil
+	})
+	if err != nil {
+		return nil, engineErr(err)
+	}
+	out := []Comment{}
+	for i := range sess.Activities {
+		if a := &sess.Activities[i]; a.Kind == KindComments {
+			out = append(out, CommentsFor(aud, sess, a, all, "")...)
+		}
+	}
+	return out, nil
+}
+
 // ParticipantGroups applies the anonymity rule to the session's participants (who joined,
 // in all and per group).
 func (s *Service) ParticipantGroups(ctx context.Context, sess *Session) ([]GroupView, error) {

@@ -64,6 +64,8 @@ type SessionPatch struct {
 	MinResponses *int `json:"min_responses"`
 	// SharedWith replaces the list of facilitators (by email) the session is shared with.
 	SharedWith *[]string `json:"shared_with"`
+	// AutoApprove: new comments reach the room without approval.
+	AutoApprove *bool `json:"auto_approve"`
 }
 
 func invalid(field, format string, args ...any) *Error {
@@ -418,6 +420,9 @@ func (s *Service) UpdateSession(ctx context.Context, actor *User, id string, p S
 			}
 			sess.Groups = g
 		}
+		if p.AutoApprove != nil {
+			sess.AutoApprove = *p.AutoApprove
+		}
 		if p.AnonymityThreshold != nil {
 			t, err := checkThreshold(p.AnonymityThreshold)
 			if err != nil {
@@ -588,7 +593,8 @@ func (s *Service) moderate(ctx context.Context, actor *User, sessionID string, c
 	case "show":
 		hidden = &f
 	case "star":
-		starred = &t
+		// Starring a comment that waits for approval approves it too.
+		starred, hidden = &t, &f
 	case "unstar":
 		starred = &f
 	default:

@@ -114,6 +114,7 @@ type SessionInfo struct {
 	Rehearsal    bool       `json:"rehearsal,omitempty"`
 	Template     bool       `json:"template,omitempty"`
 	Shared       string     `json:"shared,omitempty"`
+	AutoApprove  bool       `json:"auto_approve"`
 }
 
 // Info is the facilitator's summary of a session.
@@ -122,7 +123,8 @@ func (s *Service) Info(sess *Session) SessionInfo {
 		Language: sess.Language, CharterID: sess.CharterID, Groups: sess.Groups,
 		AnonymityThreshold: sess.AnonymityThreshold, MinResponses: int(sess.ResultsFrom()), JoinURL: s.JoinURL(sess.Code),
 		CreatedAt: sess.CreatedAt, EndedAt: sess.EndedAt, ExpiresAt: s.expiresAt(sess),
-		SharedWith: sess.SharedWith, Rehearsal: sess.Rehearsal, Template: sess.Template, Shared: sess.Shared}
+		SharedWith: sess.SharedWith, Rehearsal: sess.Rehearsal, Template: sess.Template, Shared: sess.Shared,
+		AutoApprove: sess.AutoApprove}
 	if in.SharedWith == nil {
 		in.SharedWith = []string{}
 	}
@@ -155,15 +157,28 @@ type View struct {
 
 // View returns the facilitator view of a session the actor may see.
 func (s *Service) View(ctx context.Context, actor *User, id string) (*View, error) {
+	return s.ViewAs(ctx, actor, id, ForFacilitator)
+}
+
+// ViewAs returns the view of a session the actor may see, for the facilitator or the
+// presenter screen (see ViewFor).
+func (s *Service) ViewAs(ctx context.Context, actor *User, id string, aud Audience) (*View, error) {
 	sess, err := s.Session(ctx, actor, id)
 	if err != nil {
 		return nil, err
 	}
-	return s.ViewOf(ctx, sess)
+	return s.ViewFor(ctx, sess, aud)
 }
 
 // ViewOf builds the facilitator view of a session already loaded and authorised.
 func (s *Service) ViewOf(ctx context.Context, sess *Session) (*View, error) {
+	return s.ViewFor(ctx, sess, ForFacilitator)
+}
+
+// ViewFor builds the view of a session for the facilitator or the presenter screen: the
+// presenter's activities carry results only as the room may see them (comments: the
+// approved ones while shown), and how many have answered each.
+func (s *Service) ViewFor(ctx context.Context, sess *Session, aud Audience) (*View, error) {
 	epoch, version, err := s.e.Version(ctx, sess.ID)
 	if err != nil {
 		return nil, engineErr(err)
@@ -185,7 +200,16 @@ func (s *Service) ViewOf(ctx context.Context, sess *Session) (*View, error) {
 			return nil, err
 		}
 		n := Answered(r)
-		v.Activities = append(v.Activities, ActivityView{Activity: *a, Tally: &r, Groups: per, Respondents: &n})
+		av := ActivityView{Activity: *a, Tally: &r, Groups: per, Respondents: &n}
+		if aud != ForFacilitator {
+			av.Tally, av.Groups = nil, nil
+			if r, per, ok, err := s.ActivityResults(ctx, aud, sess, a); err != nil {
+				return nil, err
+			} else if ok {
+				av.Tally, av.Groups = &r, per
+			}
+		}
+		v.Activities = append(v.Activities, av)
 	}
 	return v, nil
 }

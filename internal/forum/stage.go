@@ -86,6 +86,18 @@ func (s *Service) present(ctx context.Context, sess *Session, cmd Command) error
 	default:
 		return Errorf(EInvalidValue, "The stage must be lobby, section, question, results, comments or end.")
 	}
+	// What the presenter screen shows, the room sees: the phones follow to its section,
+	// and putting results or the comment wall up shows them.
+	if st.Section != "" && sess.State != StateEnded {
+		sess.CurrentSection = st.Section
+		if sess.State == StateLobby {
+			sess.State = StateLive
+		}
+	}
+	if st.Kind == StageResults || st.Kind == StageComments {
+		a, _ := sess.Activity(st.Activity)
+		a.Results = ResultsShown
+	}
 	sess.Stage = &st
 	return nil
 }

@@ -110,6 +110,7 @@ type CommentStore interface {
 	// Upvoted returns the ids of the comments the participant upvoted.
 	Upvoted(ctx context.Context, sessionID, participantID string) ([]string, error)
 	// SetCommentFlags sets hidden and/or starred (nil leaves it) and bumps the version.
+	// Setting hidden, either way, also ends the comment's Pending (a moderator decided).
 	SetCommentFlags(ctx context.Context, sessionID, commentID string, hidden, starred *bool) (*Comment, error)
 	// ParticipantComments returns the participant's comments in creation order.
 	ParticipantComments(ctx context.Context, sessionID, participantID string) ([]Comment, error)

@@ -52,7 +52,11 @@ func (a *api) handleCreateSession() gin.HandlerFunc {
 // GET /api/v1/sessions/{id} → the facilitator view.
 func (a *api) handleGetSession() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		v, err := a.svc.View(c.Request.Context(), actorFrom(c), c.Param("id"))
+		aud := forum.ForFacilitator
+		if c.Query("audience") == "presenter" {
+			aud = forum.ForPresenter // what the room may see: for the presenter screen
+		}
+		v, err := a.svc.ViewAs(c.Request.Context(), actorFrom(c), c.Param("id"), aud)
 		if err != nil {
 			a.fail(c, err)
 			return

@@ -16,6 +16,7 @@ import (
 // facilitator's socket receives each of them; it is the sign that the room has handled them.
 func TestRoomPushesOnlyWhatTheRoomMaySee(t *testing.T) {
 	in, sess := newEnv(t, Config{})
+	in.autoApprove(sess)
 	ctx := ctxT(t, 30*time.Second)
 	f, _ := in.facilitator(ctx, sess, liveclient.Options{})
 	openScale(t, ctx, f)

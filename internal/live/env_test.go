@@ -184,6 +184,15 @@ func newPair(t *testing.T, cfg Config) (a, b *instance, sess *forum.Session) {
 	return a, b, a.newSession(nil)
 }
 
+// autoApprove lets a session's comments reach the room without approval.
+func (in *instance) autoApprove(sess *forum.Session) {
+	in.t.Helper()
+	yes := true
+	if _, err := in.svc.UpdateSession(context.Background(), in.user, sess.ID, forum.SessionPatch{AutoApprove: &yes}); err != nil {
+		in.t.Fatal(err)
+	}
+}
+
 func (in *instance) newSession(groups []forum.Group) *forum.Session {
 	in.t.Helper()
 	sess, err := in.svc.CreateSession(context.Background(), in.user, forum.NewSession{

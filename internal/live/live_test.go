@@ -678,6 +678,7 @@ func TestDeletedSessionClosesSockets(t *testing.T) {
 
 func TestComments(t *testing.T) {
 	in, sess := newEnv(t, Config{})
+	in.autoApprove(sess)
 	ctx := ctxT(t, 20*time.Second)
 	f, _ := in.facilitator(ctx, sess, liveclient.Options{})
 	command(t, ctx, f, "goto", map[string]any{"section": "s1"})

@@ -219,6 +219,7 @@ type commentBody struct {
 	Upvotes     int64     `json:"upvotes"`
 	Hidden      bool      `json:"hidden"`
 	Starred     bool      `json:"starred"`
+	Pending     bool      `json:"pending,omitempty"` // waits for approval: facilitators and its author
 	CreatedAt   time.Time `json:"created_at,omitzero"`
 	Participant string    `json:"participant,omitempty"` // facilitators only
 	Group       string    `json:"group,omitempty"`       // facilitators only
@@ -275,7 +276,7 @@ func mustJSON(v any) []byte {
 
 func fullComment(c *forum.Comment) commentBody {
 	return commentBody{ID: c.ID, Activity: c.Activity, Statement: c.Statement, Text: c.Text,
-		Upvotes: c.Upvotes, Hidden: c.Hidden, Starred: c.Starred,
+		Upvotes: c.Upvotes, Hidden: c.Hidden, Starred: c.Starred, Pending: c.Pending,
 		CreatedAt:   c.CreatedAt,
 		Participant: c.Participant, Group: c.Group}
 }

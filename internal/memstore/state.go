@@ -290,6 +290,7 @@ func (st *state) setCommentFlags(sid, commentID string, hidden, starred *bool) (
 	}
 	if hidden != nil {
 		ss.comments[i].Hidden = *hidden
+		ss.comments[i].Pending = false
 	}
 	if starred != nil {
 		ss.comments[i].Starred = *starred

@@ -17,6 +17,7 @@ import (
 const (
 	flagHidden  = 1
 	flagStarred = 2
+	flagPending = 4
 )
 
 func flagsOf(c forum.Comment) int64 {
@@ -26,6 +27,9 @@ func flagsOf(c forum.Comment) int64 {
 	}
 	if c.Starred {
 		f |= flagStarred
+	}
+	if c.Pending {
+		f |= flagPending
 	}
 	return f
 }
@@ -39,6 +43,7 @@ func assemble(doc string, upvotes, flags int64) (*forum.Comment, error) {
 	c.Upvotes = upvotes
 	c.Hidden = flags&flagHidden != 0
 	c.Starred = flags&flagStarred != 0
+	c.Pending = flags&flagPending != 0
 	return &c, nil
 }
 

@@ -158,6 +158,7 @@ func RunService(t *testing.T, newEngine func(t *testing.T) forum.Engine) {
 		{"Copy", testSvcCopy},
 		{"FirstAdminOnce", testSvcFirstAdminOnce},
 		{"InputHygiene", testSvcInputHygiene},
+		{"Approval", testSvcApproval},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, NewHarness(t, newEngine(t))) })
@@ -265,6 +266,11 @@ func votingSession(t *testing.T, h *Harness) (s *forum.Session, scale, choice, r
 	for _, id := range []string{scale, choice, rank, words, comments} {
 		h.Do(t, s.ID, forum.Command{Type: "open", Activity: id})
 	}
+	// These tests are about comments as the room sees them once shown: no approval step
+	// (testSvcApproval covers it).
+	yes := true
+	_, err := h.Svc.UpdateSession(ctx, h.Owner, s.ID, forum.SessionPatch{AutoApprove: &yes})
+	noErr(t, "UpdateSession auto_approve", err)
 	s, _ = h.Svc.SessionByID(ctx, s.ID)
 	return s, scale, choice, rank, words, comments
 }

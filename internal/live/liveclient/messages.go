@@ -57,6 +57,7 @@ type Comment struct {
 	Upvotes     int64  `json:"upvotes"`
 	Hidden      bool   `json:"hidden"`
 	Starred     bool   `json:"starred"`
+	Pending     bool   `json:"pending"`
 	CreatedAt   string `json:"created_at"`
 	Participant string `json:"participant"`
 	Group       string `json:"group"`

@@ -5,7 +5,7 @@
 -- KEYS[5] the participant's comment list, KEYS[6] key registry set, KEYS[7] upvote counts
 -- hash, KEYS[8] flags hash
 -- ARGV[1] seen member, ARGV[2] comment id, ARGV[3] comment JSON, ARGV[4] registry name of
--- KEYS[5], ARGV[5] initial upvotes, ARGV[6] initial flags (1 hidden + 2 starred)
+-- KEYS[5], ARGV[5] initial upvotes, ARGV[6] initial flags (1 hidden + 2 starred + 4 pending)
 -- Returns {dup (0/1), version}; errors NOTFOUND (no session), CONFLICT (comment id taken).
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
   return {1, tonumber(redis.call('HGET', KEYS[1], 'ver') or 0)}
