@@ -155,6 +155,18 @@ test('the presenter is a stage fitted to the screen', async (t) => {
     ]),
   );
 
+  // Comments wait for approval: the facilitator approves six; a seventh stays waiting and
+  // must never reach the presenter screen (not even in a frame it receives).
+  const SECRET = 'Kollega X er problemet';
+  const frames = [];
+  pres.on('websocket', (ws) => ws.on('framereceived', (f) => frames.push(String(f.payload))));
+  await pres.reload();
+  await participants(crowd, [[{ type: 'comment', activity: S.comments, text: SECRET }]]);
+  const pending = (await view()).activities.find((x) => x.id === S.comments).tally.comments;
+  assert.equal(pending.length, 7);
+  assert.ok(pending.every((c) => c.pending), 'new comments wait for approval');
+  for (const c of pending) if (c.text !== SECRET) await cmd('moderate', { comment: c.id, action: 'show' });
+
   // Every stage, and what it must show in all (over its pages).
   const stages = [
     { name: 'lobby', stage: { stage: 'lobby' }, items: 0 },
@@ -232,6 +244,16 @@ test('the presenter is a stage fitted to the screen', async (t) => {
       }
     });
   }
+
+  await t.test('a waiting comment never reaches the presenter screen', async () => {
+    await cmd('present', { stage: 'comments', activity: S.comments });
+    await pres.locator('.wall li').nth(5).waitFor();
+    assert.equal(await pres.getByText(SECRET).count(), 0, 'the waiting comment is not on the wall');
+    assert.ok(frames.length > 5, 'frames were recorded');
+    assert.deepEqual(frames.filter((f) => f.includes(SECRET)), [], 'a frame to the presenter held the waiting comment');
+    const r = await fac.request.get(`${server.base}/api/v1/sessions/${S.id}?audience=presenter`);
+    assert.ok(!(await r.text()).includes(SECRET), "the presenter's REST view holds the waiting comment");
+  });
 
   await t.test('the response counter follows within a second', async () => {
     await pres.setViewportSize({ width: 1280, height: 720 });

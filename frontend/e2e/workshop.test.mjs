@@ -288,8 +288,14 @@ test('a whole workshop', { timeout: 600_000 }, async (t) => {
   });
 
   await step('the facilitator hides one comment and stars another; a phone upvotes', async () => {
+    // Comments wait for approval: shown results do not put them on the other phones.
+    await waitText(S.host.locator('li.comment.pending', { hasText: 'Kollega X' }).locator('.tags'), /Venter/);
+    await waitText(S.host.locator('.stream .queue'), /^2 kommentarer venter på godkendelse$/);
+    assert.equal(await S.p1.getByText('Kollega X er problemet').count(), 0, 'a waiting comment is not on another phone');
+    await waitText(S.p2.locator('.comments .fate').first(), /Venter på, at facilitatoren godkender den/);
     await S.host.locator('li.comment', { hasText: 'Kollega X' }).getByRole('button', { name: /^Skjul\b/ }).click();
     await S.host.locator('li.comment.hidden', { hasText: 'Kollega X' }).waitFor();
+    await waitText(S.p2.locator('.comments .fate').first(), /Facilitatoren har valgt ikke at vise den/);
     await until(async () => (await S.p1.getByText('Kollega X er problemet').count()) === 0, { message: 'hidden comment gone on a phone' });
     await until(async () => (await S.pres.getByText('Kollega X er problemet').count()) === 0, { message: 'hidden comment not on the presenter' });
 

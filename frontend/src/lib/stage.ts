@@ -23,7 +23,7 @@ export interface Timer {
 /** Approved, visible comments of a comments activity, in the order the room sees them. */
 export function wallComments(all: Record<string, Comment>, activity: string, activityOf: (c: Comment) => string | undefined): Comment[] {
   return Object.values(all)
-    .filter((c) => !c.hidden && c.text && activityOf(c) === activity && c.approved !== false)
+    .filter((c) => !c.hidden && c.text && activityOf(c) === activity && !c.pending)
     .sort(
       (a, b) =>
         Number(!!b.starred) - Number(!!a.starred) ||

@@ -120,6 +120,8 @@ export interface Comment {
   mine?: boolean;
   upvoted?: boolean;
   group?: string;
+  /** Waits for the facilitator's approval (facilitators and its author only). */
+  pending?: boolean;
   [k: string]: unknown;
 }
 
@@ -163,6 +165,7 @@ export interface SessionInfo {
   /** A template to start sessions from, for its "owner" or the whole "organisation". */
   template?: boolean;
   shared?: 'owner' | 'organisation';
+  auto_approve?: boolean;
   [k: string]: unknown;
 }
 

@@ -36,12 +36,13 @@ export class FacilitatorStore {
 
   constructor(
     readonly id: string,
-    private readonly opts: { WebSocket?: WSConstructor } = {},
+    /** audience 'presenter': the presenter screen, given only what the room may see. */
+    private readonly opts: { WebSocket?: WSConstructor; audience?: 'presenter' } = {},
   ) {}
 
   async load(): Promise<boolean> {
     try {
-      const v = await api.get<FacilitatorView>(`/api/v1/sessions/${encodeURIComponent(this.id)}`);
+      const v = await api.get<FacilitatorView>(`/api/v1/sessions/${encodeURIComponent(this.id)}${this.audienceQuery}`);
       this.view = v;
       if (!this.activities.length) this.activities = v.activities ?? [];
       for (const a of v.activities ?? []) {
@@ -55,6 +56,10 @@ export class FacilitatorStore {
       this.loadError = { status: ae.status, code: ae.code, message: ae.message };
       return false;
     }
+  }
+
+  private get audienceQuery(): string {
+    return this.opts.audience ? `?audience=${this.opts.audience}` : '';
   }
 
   /** Connects the socket; a presenter gets only the room's share of results (the server decides). */
@@ -180,6 +185,11 @@ export class FacilitatorStore {
             if (i >= 0) this.activities[i] = { ...this.activities[i], ...a };
             else this.activities.push(a);
           }
+        }
+        if (this.opts.audience === 'presenter') {
+          // The presenter's results come as the room sees them: with the snapshot when
+          // they are put up, then as tallies.
+          for (const a of this.snapshot?.activities ?? []) if (a.tally) this.setTally(a.id, a.tally);
         }
         if (this.view && this.snapshot) {
           this.view.session.state = this.snapshot.state;

@@ -228,18 +228,29 @@ export class ParticipantStore {
     for (const id of mine.upvoted ?? []) this.upvoted[id] = true;
     for (const c of mine.comments ?? []) {
       const old = this.comments[c.id];
-      this.comments[c.id] = { ...old, id: c.id, activity: c.activity, statement: c.statement, text: c.text, mine: true, upvotes: old?.upvotes ?? 0 };
+      this.comments[c.id] = {
+        ...old,
+        id: c.id,
+        activity: c.activity,
+        statement: c.statement,
+        text: c.text,
+        mine: true,
+        upvotes: old?.upvotes ?? 0,
+        pending: !!(c as { pending?: boolean }).pending,
+        hidden: !!(c as { hidden?: boolean }).hidden,
+      };
       this.dropLocal(c.text, c.activity);
     }
   }
 
   private upsertComment(c: Comment | undefined): void {
     if (!c?.id) return;
-    if (c.hidden) {
+    const old = this.comments[c.id];
+    // Others' hidden comments go; our own stays, to say it was hidden.
+    if (c.hidden && !(c.mine || old?.mine)) {
       delete this.comments[c.id];
       return;
     }
-    const old = this.comments[c.id];
     let activity = c.activity ?? old?.activity;
     if (!activity) {
       const ca = this.snapshot?.activities.filter((a) => a.kind === 'comments') ?? [];
