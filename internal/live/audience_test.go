@@ -194,6 +194,7 @@ func TestPresenterGetsTheRoomsShare(t *testing.T) {
 	in, _ := newEnv(t, Config{})
 	ctx := ctxT(t, 30*time.Second)
 	sess := in.newSession([]forum.Group{{ID: "leder", Label: "Leder"}, {ID: "medarb", Label: "Medarbejder"}})
+	in.autoApprove(sess) // approval is TestCommentsWaitForApproval's
 	f, _ := in.facilitator(ctx, sess, liveclient.Options{})
 	openScale(t, ctx, f)
 	command(t, ctx, f, "open", map[string]any{"activity": commentsAct})
