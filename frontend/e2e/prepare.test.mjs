@@ -110,9 +110,14 @@ test('prepare a workshop in the lobby without moving a phone, copy it, run the c
     await until(async () => (await order()).indexOf('Valg: Hvor starter vi?') === i - 1, { message: `choice at ${i - 1}` });
   }
 
-  // Delete the Baggrund scale.
+  // Baggrund (the charter's purpose, marked unrated) starts without a scale: only comments.
   await h.getByRole('button', { name: /^Baggrund/ }).click();
   await h.getByRole('heading', { level: 2, name: 'Baggrund' }).waitFor();
+  await h.locator('section.current section.activity', { hasText: 'Kommentarer' }).first().waitFor();
+  assert.equal(await h.locator('section.activity', { hasText: 'Skala:' }).count(), 0, 'no scale in Baggrund');
+  // Delete the Værdigrundlag scale.
+  await h.getByRole('button', { name: /^Værdigrundlag/ }).click();
+  await h.getByRole('heading', { level: 2, name: 'Værdigrundlag' }).waitFor();
   const scaleCard = h.locator('section.activity', { hasText: 'Skala:' });
   await scaleCard.getByRole('button', { name: /^Slet / }).click();
   await scaleCard.getByRole('button', { name: 'Ja, slet' }).click();
@@ -121,6 +126,7 @@ test('prepare a workshop in the lobby without moving a phone, copy it, run the c
   v = await sessionView(fac, id);
   assert.equal(v.session.state, 'lobby', 'still in the lobby');
   assert.ok(!v.activities.some((a) => a.section === baggrund.id && a.kind === 'scale'), 'Baggrund has no scale');
+  assert.ok(!v.activities.some((a) => a.section === sec('Værdigrundlag').id && a.kind === 'scale'), 'the Værdigrundlag scale is deleted');
   const mine = v.activities.filter((a) => a.section === strategisk.id);
   assert.equal(mine[0].prompt, 'Hvor starter vi?');
   assert.deepEqual(mine[0].options.map((o) => o.label), ['Tillid', 'Dialog']);

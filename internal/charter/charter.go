@@ -36,11 +36,12 @@ type Charter struct {
 
 // Section is one "##" (level 2) or "###" (level 3) part of a charter.
 type Section struct {
-	ID         string      `json:"id"`         // "s1", "s2", … in document order
-	Title      string      `json:"title"`      // heading text
-	Level      int         `json:"level"`      // 2 for "##", 3 for "###"
-	Body       string      `json:"body"`       // prose, kept as text; paragraphs joined with "\n\n"
-	Statements []Statement `json:"statements"` // the section's top-level bullets; never nil
+	ID         string      `json:"id"`                // "s1", "s2", … in document order
+	Title      string      `json:"title"`             // heading text
+	Level      int         `json:"level"`             // 2 for "##", 3 for "###"
+	Unrated    bool        `json:"unrated,omitempty"` // marked "{.unrated}": shown and discussed, not rated
+	Body       string      `json:"body"`              // prose, kept as text; paragraphs joined with "\n\n"
+	Statements []Statement `json:"statements"`        // the section's top-level bullets; never nil
 }
 
 // Statement is one top-level bullet of a section: the thing people rate and comment on.
@@ -53,6 +54,7 @@ type Statement struct {
 type Problem struct {
 	Line    int    `json:"line"`
 	Message string `json:"message"`
+	Danish  string `json:"message_da"` // the same in Danish, for the interface
 }
 
 // ParseError is the error Parse returns for an invalid charter. It lists every problem found,

@@ -22,6 +22,9 @@ var (
 	languagePattern = regexp.MustCompile(`^[a-z]{2}$`)
 	frontKeyPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
 	orderedItem     = regexp.MustCompile(`^[0-9]{1,9}[.)]([ \t]|$)`)
+	// unratedMark ends a section heading whose statements are not for rating, such as a
+	// charter's purpose in "Baggrund": "## Baggrund {.unrated}" (or "{.ikke-vurderet}").
+	unratedMark = regexp.MustCompile(`[ \t]*\{\.(unrated|ikke-vurderet)\}$`)
 )
 
 // Parse parses a charter in the Markdown format of the API:
@@ -31,6 +34,8 @@ var (
 //   - exactly one "#" line, the title;
 //   - text between the title and the first section is the introduction;
 //   - "##" and "###" lines start sections of level 2 and 3 ("####" and deeper are body text);
+//     a heading ending in "{.unrated}" (or "{.ikke-vurderet}") marks a section whose
+//     statements are shown and discussed but not rated: it gets no default scale;
 //   - each top-level bullet ("-", "*", "+" or "•" and a space) of a section is a statement;
 //     its wrapped and indented continuation lines, and bullets nested under it, join its text
 //     with single spaces; bullets in the introduction stay introduction text;
@@ -79,8 +84,9 @@ type stmtBuilder struct {
 	b    strings.Builder
 }
 
-func (p *parser) problem(line int, format string, args ...any) {
-	p.problems = append(p.problems, Problem{Line: max(line, 1), Message: fmt.Sprintf(format, args...)})
+// problem records a problem at a line, in English and in Danish.
+func (p *parser) problem(line int, en, da string) {
+	p.problems = append(p.problems, Problem{Line: max(line, 1), Message: en, Danish: da})
 }
 
 func (p *parser) err() *ParseError {
@@ -92,6 +98,7 @@ func (p *parser) err() *ParseError {
 		probs = append(probs[:maxProblems-1], Problem{
 			Line:    first,
 			Message: fmt.Sprintf("%d more problems from this line on; fix the ones above first", more),
+			Danish:  fmt.Sprintf("%d problemer mere fra denne linje; ret dem ovenfor først", more),
 		})
 	}
 	return &ParseError{Problems: probs}
@@ -105,7 +112,8 @@ func (p *parser) parse(src []byte) *Charter {
 		Source:   string(src),
 	}
 	if len(src) > MaxSize {
-		p.problem(1, "the charter is %d bytes; at most %d bytes (1 MiB) are allowed", len(src), MaxSize)
+		p.problem(1, fmt.Sprintf("the charter is %d bytes; at most %d bytes (1 MiB) are allowed", len(src), MaxSize),
+			fmt.Sprintf("ledelsesgrundlaget fylder %d byte; højst %d byte (1 MiB) er tilladt", len(src), MaxSize))
 		return nil
 	}
 	text := bytes.TrimPrefix(src, []byte("\uFEFF"))
@@ -113,11 +121,12 @@ func (p *parser) parse(src []byte) *Charter {
 	text = bytes.ReplaceAll(text, []byte("\r"), []byte("\n"))
 	if !utf8.Valid(text) {
 		line := 1 + bytes.Count(text[:firstInvalid(text)], []byte("\n"))
-		p.problem(line, "the file is not UTF-8 (the first invalid byte is on this line); save it as UTF-8 and try again")
+		p.problem(line, "the file is not UTF-8 (the first invalid byte is on this line); save it as UTF-8 and try again",
+			"filen er ikke UTF-8 (den første ugyldige byte står i denne linje); gem den som UTF-8, og prøv igen")
 		text = bytes.ToValidUTF8(text, []byte("\uFFFD"))
 	}
 	if len(bytes.TrimSpace(text)) == 0 {
-		p.problem(1, "the charter is empty")
+		p.problem(1, "the charter is empty", "ledelsesgrundlaget er tomt")
 		return nil
 	}
 	lines := strings.Split(string(text), "\n")
@@ -130,7 +139,7 @@ func (p *parser) parse(src []byte) *Charter {
 	p.endPara()
 
 	if p.titleLine == 0 {
-		p.problem(1, `no title: start the charter with a line "# Title"`)
+		p.problem(1, `no title: start the charter with a line "# Title"`, `ingen titel: begynd med en linje "# Titel"`)
 	}
 	c.Title = p.title
 	c.Intro = strings.Join(p.intro, "\n\n")
@@ -169,7 +178,7 @@ func (p *parser) frontMatter(lines []string, c *Charter) int {
 		}
 	}
 	if end < 0 {
-		p.problem(1, `invalid front matter: no closing "---" line`)
+		p.problem(1, `invalid front matter: no closing "---" line`, `ugyldigt forhoved: der mangler en afsluttende linje "---"`)
 		return 1
 	}
 	for i := 1; i < end; i++ {
@@ -180,24 +189,27 @@ func (p *parser) frontMatter(lines []string, c *Charter) int {
 		key, value, ok := strings.Cut(line, ":")
 		key = strings.TrimRight(key, " \t")
 		if !ok || !frontKeyPattern.MatchString(key) {
-			p.problem(i+1, `invalid front matter: expected a "key: value" line`)
+			p.problem(i+1, `invalid front matter: expected a "key: value" line`, `ugyldigt forhoved: forventede en linje "nøgle: værdi"`)
 			continue
 		}
 		value, ok = frontValue(value)
 		if !ok {
-			p.problem(i+1, "invalid front matter: the value of %q has an unclosed quote", key)
+			p.problem(i+1, fmt.Sprintf("invalid front matter: the value of %q has an unclosed quote", key),
+				fmt.Sprintf("ugyldigt forhoved: værdien af %q har et anførselstegn, der ikke lukkes", key))
 			continue
 		}
 		switch key {
 		case "id":
 			if !idPattern.MatchString(value) {
-				p.problem(i+1, "invalid front matter: id %q must be 1 to 64 lowercase letters, digits or hyphens, starting with a letter or digit", value)
+				p.problem(i+1, fmt.Sprintf("invalid front matter: id %q must be 1 to 64 lowercase letters, digits or hyphens, starting with a letter or digit", value),
+					fmt.Sprintf("ugyldigt forhoved: id %q skal være 1 til 64 små bogstaver (a-z), cifre eller bindestreger og begynde med et bogstav eller ciffer", value))
 				continue
 			}
 			c.ID = value
 		case "language":
 			if !languagePattern.MatchString(value) {
-				p.problem(i+1, `invalid front matter: language %q must be a two-letter lowercase code such as "da" or "en"`, value)
+				p.problem(i+1, fmt.Sprintf(`invalid front matter: language %q must be a two-letter lowercase code such as "da" or "en"`, value),
+					fmt.Sprintf(`ugyldigt forhoved: sproget %q skal være en kode på to små bogstaver, fx "da" eller "en"`, value))
 				continue
 			}
 			c.Language = value
@@ -314,26 +326,32 @@ func (p *parser) line(n int, raw string) {
 func (p *parser) heading(n, level int, title string) {
 	if level == 1 {
 		if p.titleLine != 0 {
-			p.problem(n, `a second title (the first is on line %d); there must be exactly one "#" line, use "##" for a section`, p.titleLine)
+			p.problem(n, fmt.Sprintf(`a second title (the first is on line %d); there must be exactly one "#" line, use "##" for a section`, p.titleLine),
+				fmt.Sprintf(`en titel mere (den første står i linje %d); der må kun være én linje med "#", brug "##" til et afsnit`, p.titleLine))
 			return
 		}
 		p.titleLine, p.title = n, title
 		if title == "" {
-			p.problem(n, "the title is empty")
+			p.problem(n, "the title is empty", "titlen er tom")
 		}
 		return
 	}
+	unrated := false
+	if m := unratedMark.FindStringIndex(title); m != nil {
+		title, unrated = strings.TrimRight(title[:m[0]], " \t"), true
+	}
 	num := len(p.sections) + 1
 	if num == maxSections+1 {
-		p.problem(n, "more than %d sections", maxSections)
+		p.problem(n, fmt.Sprintf("more than %d sections", maxSections), fmt.Sprintf("mere end %d afsnit", maxSections))
 	}
 	if title == "" {
-		p.problem(n, "empty section title")
+		p.problem(n, "empty section title", "afsnittet har ingen overskrift")
 	}
 	p.sections = append(p.sections, &secBuilder{sec: Section{
 		ID:         "s" + strconv.Itoa(num),
 		Title:      title,
 		Level:      level,
+		Unrated:    unrated,
 		Statements: []Statement{},
 	}})
 }
@@ -387,10 +405,11 @@ func (p *parser) closeStmt() {
 	}
 	p.statements++
 	if p.statements == maxStatements+1 {
-		p.problem(st.line, "more than %d statements", maxStatements)
+		p.problem(st.line, fmt.Sprintf("more than %d statements", maxStatements), fmt.Sprintf("mere end %d udsagn", maxStatements))
 	}
 	if n := utf8.RuneCountInString(text); n > maxStatementRunes {
-		p.problem(st.line, "the statement is %d characters long; at most %d are allowed", n, maxStatementRunes)
+		p.problem(st.line, fmt.Sprintf("the statement is %d characters long; at most %d are allowed", n, maxStatementRunes),
+			fmt.Sprintf("udsagnet er %d tegn langt; højst %d tegn er tilladt", n, maxStatementRunes))
 	}
 	sb := p.sections[len(p.sections)-1]
 	sb.sec.Statements = append(sb.sec.Statements, Statement{

@@ -207,31 +207,35 @@ func TestParseShapes(t *testing.T) {
 }
 
 func TestParseProblems(t *testing.T) {
+	type want struct {
+		Line    int
+		Message string
+	}
 	tests := []struct {
 		name string
 		src  string
-		want []Problem // Message here is a substring of the reported message
+		want []want // a substring of the reported message, at its line
 	}{
-		{"empty", "", []Problem{{1, "empty"}}},
-		{"only whitespace", " \n\r\n\t\n", []Problem{{1, "empty"}}},
-		{"only BOM", "\uFEFF", []Problem{{1, "empty"}}},
-		{"no title", "Intro\n## S\n- a\n", []Problem{{1, "no title"}}},
-		{"empty title", "#\n## S\n", []Problem{{1, "title is empty"}}},
-		{"two titles", "# A\n\n## S\n# B\n", []Problem{{4, "second title"}}},
-		{"empty section title", "# A\n## S\n###\n## ##\n", []Problem{{3, "empty section title"}, {4, "empty section title"}}},
-		{"statement too long", "# A\n## S\n- " + strings.Repeat("ø", 400) + "\n  " + strings.Repeat("ø", 100) + "\n", []Problem{{3, "501 characters"}}},
-		{"too many sections", "# A\n" + strings.Repeat("## S\n", 205), []Problem{{202, "more than 200 sections"}}},
-		{"too many statements", "# A\n## S\n" + strings.Repeat("- x\n", 1001), []Problem{{1003, "more than 1000 statements"}}},
-		{"front matter line", "---\nid: ok\nnot a pair\n  indented: no\n---\n# A\n", []Problem{{3, "invalid front matter"}, {4, "invalid front matter"}}},
-		{"front matter id", "---\nid: Not_OK\n---\n# A\n", []Problem{{2, "invalid front matter: id"}}},
-		{"front matter long id", "---\nid: " + strings.Repeat("a", 65) + "\n---\n# A\n", []Problem{{2, "invalid front matter: id"}}},
-		{"front matter empty id", "---\nid:\n---\n# A\n", []Problem{{2, "invalid front matter: id"}}},
-		{"front matter language", "---\nlanguage: DA\n---\n# A\n", []Problem{{2, "invalid front matter: language"}}},
-		{"front matter quote", "---\nid: \"abc\n---\n# A\n", []Problem{{2, "invalid front matter"}}},
-		{"front matter not closed", "---\nid: a\n\n# A\n", []Problem{{1, "invalid front matter"}}},
-		{"not UTF-8", "# A\n## S\n- caf\xe9\n- \xff\n", []Problem{{3, "not UTF-8"}}},
-		{"not UTF-8 after CRLF and BOM", "\uFEFF# A\r\n\r\nx\xc3\r\n", []Problem{{3, "not UTF-8"}}},
-		{"too large", "# A\n" + strings.Repeat("x", MaxSize), []Problem{{1, "bytes"}}},
+		{"empty", "", []want{{1, "empty"}}},
+		{"only whitespace", " \n\r\n\t\n", []want{{1, "empty"}}},
+		{"only BOM", "\uFEFF", []want{{1, "empty"}}},
+		{"no title", "Intro\n## S\n- a\n", []want{{1, "no title"}}},
+		{"empty title", "#\n## S\n", []want{{1, "title is empty"}}},
+		{"two titles", "# A\n\n## S\n# B\n", []want{{4, "second title"}}},
+		{"empty section title", "# A\n## S\n###\n## ##\n", []want{{3, "empty section title"}, {4, "empty section title"}}},
+		{"statement too long", "# A\n## S\n- " + strings.Repeat("ø", 400) + "\n  " + strings.Repeat("ø", 100) + "\n", []want{{3, "501 characters"}}},
+		{"too many sections", "# A\n" + strings.Repeat("## S\n", 205), []want{{202, "more than 200 sections"}}},
+		{"too many statements", "# A\n## S\n" + strings.Repeat("- x\n", 1001), []want{{1003, "more than 1000 statements"}}},
+		{"front matter line", "---\nid: ok\nnot a pair\n  indented: no\n---\n# A\n", []want{{3, "invalid front matter"}, {4, "invalid front matter"}}},
+		{"front matter id", "---\nid: Not_OK\n---\n# A\n", []want{{2, "invalid front matter: id"}}},
+		{"front matter long id", "---\nid: " + strings.Repeat("a", 65) + "\n---\n# A\n", []want{{2, "invalid front matter: id"}}},
+		{"front matter empty id", "---\nid:\n---\n# A\n", []want{{2, "invalid front matter: id"}}},
+		{"front matter language", "---\nlanguage: DA\n---\n# A\n", []want{{2, "invalid front matter: language"}}},
+		{"front matter quote", "---\nid: \"abc\n---\n# A\n", []want{{2, "invalid front matter"}}},
+		{"front matter not closed", "---\nid: a\n\n# A\n", []want{{1, "invalid front matter"}}},
+		{"not UTF-8", "# A\n## S\n- caf\xe9\n- \xff\n", []want{{3, "not UTF-8"}}},
+		{"not UTF-8 after CRLF and BOM", "\uFEFF# A\r\n\r\nx\xc3\r\n", []want{{3, "not UTF-8"}}},
+		{"too large", "# A\n" + strings.Repeat("x", MaxSize), []want{{1, "bytes"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -250,6 +254,9 @@ func TestParseProblems(t *testing.T) {
 				g := pe.Problems[i]
 				if g.Line != w.Line || !strings.Contains(g.Message, w.Message) {
 					t.Errorf("problem %d: got line %d %q, want line %d containing %q", i, g.Line, g.Message, w.Line, w.Message)
+				}
+				if g.Danish == "" || g.Danish == g.Message {
+					t.Errorf("problem %d: no Danish message (got %q)", i, g.Danish)
 				}
 			}
 		})
@@ -296,8 +303,8 @@ func TestParseErrorMessage(t *testing.T) {
 		want string
 	}{
 		{&ParseError{}, "invalid charter"},
-		{&ParseError{Problems: []Problem{{3, "x"}}}, "invalid charter: line 3: x"},
-		{&ParseError{Problems: []Problem{{3, "x"}, {5, "y"}}}, "invalid charter: 2 problems, the first on line 3: x"},
+		{&ParseError{Problems: []Problem{{Line: 3, Message: "x"}}}, "invalid charter: line 3: x"},
+		{&ParseError{Problems: []Problem{{Line: 3, Message: "x"}, {Line: 5, Message: "y"}}}, "invalid charter: 2 problems, the first on line 3: x"},
 	}
 	for _, tt := range tests {
 		if got := tt.err.Error(); got != tt.want {
@@ -433,4 +440,29 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestParseUnratedSection(t *testing.T) {
+	src := "# T\n## Baggrund {.unrated}\n- purpose\n## Værdier\n- respekt\n### Mål  {.ikke-vurderet}\n- m\n## Not a mark {unrated}\n"
+	c, err := Parse([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		title   string
+		unrated bool
+	}{{"Baggrund", true}, {"Værdier", false}, {"Mål", true}, {"Not a mark {unrated}", false}}
+	for i, w := range want {
+		s := c.Sections[i]
+		if s.Title != w.title || s.Unrated != w.unrated {
+			t.Errorf("section %d: got %q unrated=%v, want %q unrated=%v", i, s.Title, s.Unrated, w.title, w.unrated)
+		}
+	}
+	if got := c.Sections[0].Statements; len(got) != 1 || got[0].ID != "s1-1" {
+		t.Errorf("an unrated section keeps its statements: %+v", got)
+	}
+	b, _ := Parse([]byte("# T\n## Baggrund {.unrated}\n"))
+	if bs, _ := BuiltinByID("allerod-ledelsesgrundlag"); !bs.Sections[0].Unrated || bs.Sections[1].Unrated || b.Sections[0].Title != "Baggrund" {
+		t.Errorf("the built-in charter's Baggrund is not marked unrated, or another section is")
+	}
 }

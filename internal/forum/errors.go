@@ -35,6 +35,8 @@ type Detail struct {
 	Line    int    `json:"line,omitempty"`
 	Field   string `json:"field,omitempty"`
 	Message string `json:"message"`
+	// MessageDA is the message in Danish, where one is written (charter problems).
+	MessageDA string `json:"message_da,omitempty"`
 }
 
 // Error is a domain error: a code from the list above, a sentence a person can act on,

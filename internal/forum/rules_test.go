@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"pejl/internal/charter"
 )
 
 func TestValueOf(t *testing.T) {
@@ -244,5 +246,25 @@ func TestEngineErrKeepsCause(t *testing.T) {
 	}
 	if err := engineErr(context.DeadlineExceeded); ErrorCode(err) != EUnavailable || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("deadline: %v", err)
+	}
+}
+
+// TestDefaultActivitiesUnrated: a section the charter marks unrated (the built-in
+// "Baggrund") gets comments but no scale; every other section with statements gets both.
+func TestDefaultActivitiesUnrated(t *testing.T) {
+	c, ok := charter.BuiltinByID("allerod-ledelsesgrundlag")
+	if !ok {
+		t.Fatal("no built-in charter")
+	}
+	acts := DefaultActivities(c, "da")
+	kinds := map[string]bool{}
+	for _, a := range acts {
+		kinds[a.Section+"/"+a.Kind] = true
+	}
+	if kinds["s1/"+KindScale] || !kinds["s1/"+KindComments] {
+		t.Errorf("Baggrund (s1): %v, want comments and no scale", kinds)
+	}
+	if !kinds["s2/"+KindScale] || !kinds["s11/"+KindScale] || len(acts) != 19 {
+		t.Errorf("got %d activities %v, want 19 with scales on s2 … s11", len(acts), kinds)
 	}
 }

@@ -214,7 +214,7 @@ func (s *Service) ImportCharter(ctx context.Context, actor *User, src []byte) (*
 		if errors.As(err, &pe) {
 			e := Errorf(EInvalidCharter, "The charter has %d problem(s); each is listed with its line.", len(pe.Problems))
 			for _, p := range pe.Problems {
-				e.Details = append(e.Details, Detail{Line: p.Line, Message: p.Message})
+				e.Details = append(e.Details, Detail{Line: p.Line, Message: p.Message, MessageDA: p.Danish})
 			}
 			return nil, e
 		}

@@ -136,7 +136,8 @@ func checkThreshold(t *int) (int, error) {
 }
 
 // DefaultActivities makes one scale and one comments activity for each section with
-// statements.
+// statements; a section the charter marks unrated ("{.unrated}", such as its purpose in
+// "Baggrund") gets the comments activity only.
 func DefaultActivities(c *charter.Charter, lang string) []Activity {
 	if _, ok := scalePrompt[lang]; !ok {
 		lang = "da"
@@ -150,13 +151,13 @@ func DefaultActivities(c *charter.Charter, lang string) []Activity {
 		for i, st := range sec.Statements {
 			ids[i] = st.ID
 		}
-		acts = append(acts,
-			Activity{ID: sec.ID + "-scale", Kind: KindScale, Section: sec.ID, Prompt: scalePrompt[lang],
+		if !sec.Unrated {
+			acts = append(acts, Activity{ID: sec.ID + "-scale", Kind: KindScale, Section: sec.ID, Prompt: scalePrompt[lang],
 				Statements: ids, Min: 1, Max: 5, Labels: append([]string(nil), scaleLabels[lang]...),
-				State: ActivityClosed, Results: ResultsHidden},
-			Activity{ID: sec.ID + "-comments", Kind: KindComments, Section: sec.ID, Prompt: commentsPrompt[lang],
-				State: ActivityClosed, Results: ResultsHidden},
-		)
+				State: ActivityClosed, Results: ResultsHidden})
+		}
+		acts = append(acts, Activity{ID: sec.ID + "-comments", Kind: KindComments, Section: sec.ID, Prompt: commentsPrompt[lang],
+			State: ActivityClosed, Results: ResultsHidden})
 	}
 	return acts
 }

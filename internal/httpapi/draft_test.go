@@ -42,9 +42,9 @@ func TestActivityDraftRoutes(t *testing.T) {
 	w = e.do("DELETE", base+"/"+a.ID, nil, as(admin))
 	wantError(t, w, http.StatusConflict, "conflict")
 
-	w = e.do("DELETE", base+"/s1-scale", nil, as(admin))
+	w = e.do("DELETE", base+"/s2-scale", nil, as(admin))
 	wantStatus(t, w, http.StatusNoContent)
-	w = e.do("DELETE", base+"/s1-scale", nil, as(admin))
+	w = e.do("DELETE", base+"/s2-scale", nil, as(admin))
 	wantError(t, w, http.StatusNotFound, "not_found")
 }
 

@@ -114,8 +114,8 @@ func TestCharters(t *testing.T) {
 	eo := wantError(t, w, http.StatusUnprocessableEntity, forum.EInvalidCharter)
 	lines := map[int]bool{}
 	for _, d := range eo.Details {
-		if d.Line < 1 || d.Message == "" {
-			t.Errorf("detail %+v", d)
+		if d.Line < 1 || d.Message == "" || d.MessageDA == "" {
+			t.Errorf("detail %+v (every problem has its line, and its message in English and Danish)", d)
 		}
 		lines[d.Line] = true
 	}

@@ -11,12 +11,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"pejl/internal/charter"
 	"pejl/internal/forum"
 	"pejl/internal/live/liveclient"
 	"pejl/internal/memstore"
@@ -28,7 +30,7 @@ import (
 // temporary directory, and Redis (redistest) for the tests that need two instances.
 
 const (
-	charterID    = "allerod-ledelsesgrundlag"
+	charterID    = "allerod-rated" // the built-in charter with Baggrund rated too (ratedCharter)
 	allowed      = "http://allowed.example"
 	scaleAct     = "s1-scale" // Baggrund: statements s1-1 … s1-5
 	commentsAct  = "s1-comments"
@@ -193,8 +195,19 @@ func (in *instance) autoApprove(sess *forum.Session) {
 	}
 }
 
+// ratedCharter is the built-in charter with its "Baggrund" not marked unrated, so that
+// these tests have a scale over five statements in s1 (importing it again is a no-op).
+var ratedCharter = sync.OnceValue(func() []byte {
+	c, _ := charter.BuiltinByID("allerod-ledelsesgrundlag")
+	src := strings.Replace(c.Source, "id: allerod-ledelsesgrundlag", "id: "+charterID, 1)
+	return []byte(strings.Replace(src, " {.unrated}", "", 1))
+})
+
 func (in *instance) newSession(groups []forum.Group) *forum.Session {
 	in.t.Helper()
+	if _, err := in.svc.ImportCharter(context.Background(), in.user, ratedCharter()); err != nil {
+		in.t.Fatal(err)
+	}
 	sess, err := in.svc.CreateSession(context.Background(), in.user, forum.NewSession{
 		Title: "Test " + in.t.Name(), CharterID: charterID, Language: "da", Groups: groups})
 	if err != nil {

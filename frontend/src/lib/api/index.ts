@@ -5,6 +5,8 @@
 export interface ErrorDetail {
   line?: number;
   message: string;
+  /** The message in Danish, where the server writes one (charter problems). */
+  message_da?: string;
   [k: string]: unknown;
 }
 

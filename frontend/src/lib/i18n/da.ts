@@ -172,6 +172,29 @@ export const da = {
   'new.importSubmit': 'Indlæs',
   'new.imported': 'Indlæst: {title}',
   'new.line': 'Linje {line}',
+  'new.importExample': 'Se et eksempel på formatet',
+  'new.importExampleHint': 'Én linje med # er titlen. ## og ### er afsnit. Hver punktopstilling (- ) i et afsnit er et udsagn, som deltagerne vurderer og kommenterer. Skriv {.unrated} efter en overskrift, hvis afsnittets udsagn kun skal vises og drøftes, ikke vurderes.',
+  'new.importExampleText': `---
+id: vores-ledelsesgrundlag
+language: da
+---
+# Vores ledelsesgrundlag
+
+En kort indledning.
+
+## Baggrund {.unrated}
+
+Hvorfor vi har et ledelsesgrundlag.
+
+- At gøre det klart, hvad der forventes af ledere
+
+## Dialog
+
+- Vi lytter, før vi beslutter.
+- Vi siger det højt, når vi har brug for hjælp.
+
+### Et underafsnit er også et afsnit
+`,
   'lang.da': 'Dansk',
   'lang.en': 'Engelsk',
 

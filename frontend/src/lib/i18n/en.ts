@@ -166,6 +166,29 @@ export const en: Record<Key, string> = {
   'new.importSubmit': 'Import',
   'new.imported': 'Imported: {title}',
   'new.line': 'Line {line}',
+  'new.importExample': 'See an example of the format',
+  'new.importExampleHint': 'One line with # is the title. ## and ### are sections. Each bullet (- ) in a section is a statement that participants rate and comment on. Write {.unrated} after a heading when its statements are only shown and discussed, not rated.',
+  'new.importExampleText': `---
+id: our-leadership-charter
+language: en
+---
+# Our leadership charter
+
+A short introduction.
+
+## Background {.unrated}
+
+Why we have a charter.
+
+- To make clear what is expected of leaders
+
+## Dialogue
+
+- We listen before we decide.
+- We say so when we need help.
+
+### A subsection is a section too
+`,
   'lang.da': 'Danish',
   'lang.en': 'English',
 
