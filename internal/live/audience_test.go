@@ -2,6 +2,7 @@ package live
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -258,4 +259,61 @@ func TestPresenterGetsTheRoomsShare(t *testing.T) {
 			t.Fatalf("the presenter's welcome: %+v", a)
 		}
 	}
+}
+
+// TestPresenterWallComesInOrder: the presenter screen is given its comment wall as ids in
+// the order it shows them — starred first, then by upvotes, then oldest first, waiting and
+// hidden comments left out — in its welcome and again after every change, so that the
+// screen neither filters nor sorts.
+func TestPresenterWallComesInOrder(t *testing.T) {
+	in, _ := newEnv(t, Config{})
+	ctx := ctxT(t, 60*time.Second)
+	sess := in.newSession(nil)
+	f, _ := in.facilitator(ctx, sess, liveclient.Options{})
+	command(t, ctx, f, "open", map[string]any{"activity": commentsAct})
+	command(t, ctx, f, "show_results", map[string]any{"activity": commentsAct})
+	var ps []*liveclient.Conn
+	for range 3 {
+		p, _ := in.participant(ctx, sess, liveclient.HelloMsg{})
+		ps = append(ps, p)
+	}
+	var ids []string
+	for i, text := range []string{"Første", "Anden", "Tredje", "Venter"} {
+		id, err := ps[i%3].Comment(ctx, fmt.Sprint("c", i), commentsAct, "", text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	for _, id := range ids[:3] {
+		command(t, ctx, f, "moderate", map[string]any{"comment": id, "action": "show"})
+	}
+	pres, w := in.facilitatorAs(ctx, sess, liveclient.Options{}, liveclient.HelloMsg{View: "presenter"})
+	if got := w.Walls[commentsAct]; !slices.Equal(got, ids[:3]) {
+		t.Fatalf("the presenter's welcome wall: %v, want the three approved oldest first %v", got, ids[:3])
+	}
+	wall := func(want ...string) {
+		t.Helper()
+		waitFor(t, pres, waitLong, func(m *liveclient.Wall) bool {
+			return m.Activity == commentsAct && slices.Equal(m.Comments, want)
+		})
+	}
+	// Two upvotes lift the third, one the second; a star puts the first on top.
+	for i, p := range ps[:2] {
+		if err := p.Upvote(ctx, fmt.Sprint("u", i), ids[2]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wall(ids[2], ids[0], ids[1])
+	if err := ps[0].Upvote(ctx, "u3", ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	wall(ids[2], ids[1], ids[0])
+	command(t, ctx, f, "moderate", map[string]any{"comment": ids[0], "action": "star"})
+	wall(ids[0], ids[2], ids[1])
+	command(t, ctx, f, "moderate", map[string]any{"comment": ids[2], "action": "hide"})
+	wall(ids[0], ids[1])
+	// The waiting comment is approved last: it joins at the end.
+	command(t, ctx, f, "moderate", map[string]any{"comment": ids[3], "action": "show"})
+	wall(ids[0], ids[1], ids[3])
 }

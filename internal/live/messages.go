@@ -181,7 +181,18 @@ type facilitatorWelcome struct {
 	Activities []forum.ActivityView `json:"activities"`
 	Presence   *presenceBody        `json:"presence"`
 	Comments   []forum.Comment      `json:"comments"`
-	Now        int64                `json:"now"`
+	// Walls: for the presenter screen, each comments activity's comment ids in the order
+	// the wall shows them (forum.ForPresenter); the screen neither filters nor sorts.
+	Walls map[string][]string `json:"walls,omitempty"`
+	Now   int64               `json:"now"`
+}
+
+// wallMsg gives the presenter screen one comments activity's wall again: the ids of the
+// comments the room sees, in the order they are shown. Sent after every change to it.
+type wallMsg struct {
+	Type     string   `json:"type"`
+	Activity string   `json:"activity"`
+	Comments []string `json:"comments"`
 }
 
 type stateMsg struct {

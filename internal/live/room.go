@@ -50,6 +50,11 @@ type room struct {
 	polledV     int64                         // the session version whose tallies have all been read
 	commenters  map[string]*forum.Respondents // activity → who commented (see commenter)
 	commented   map[[2]string]bool            // activity, participant pairs counted in commenters
+	// walls: the presenter's comment walls read so far for the session as wallsOf has it
+	// (activity → comments as forum.CommentsFor(ForPresenter) gives them), kept up to
+	// date by pushComment and read again after a reload.
+	walls   map[string][]forum.Comment
+	wallsOf *forum.Session
 	presWritten time.Time
 	presRead    time.Time
 	presDirty   bool
@@ -491,8 +496,9 @@ func (r *room) welcomeFacilitator(c *conn) error {
 	if err != nil {
 		return err
 	}
+	var walls map[string][]string
 	if c.presenter {
-		if err := r.presenterView(ctx, view.Activities, &comments); err != nil {
+		if walls, err = r.presenterView(ctx, view.Activities, &comments); err != nil {
 			return err
 		}
 	}
@@ -506,7 +512,7 @@ func (r *room) welcomeFacilitator(c *conn) error {
 		return errRoomGone
 	}
 	f := h.frameOf(facilitatorWelcome{Type: "welcome", Epoch: r.st.epoch, Version: r.st.version,
-		Session: r.snapJSONLocked(), Activities: view.Activities, Presence: pres, Comments: comments, Now: serverNow()}, false)
+		Session: r.snapJSONLocked(), Activities: view.Activities, Presence: pres, Comments: comments, Walls: walls, Now: serverNow()}, false)
 	if f == nil {
 		return forum.Errorf(forum.EInternal, "cannot encode the welcome")
 	}
@@ -520,19 +526,22 @@ func (r *room) welcomeFacilitator(c *conn) error {
 
 // presenterView turns the facilitator's activities and comments into what the presenter
 // gets (forum.ForPresenter): figures only from ResultsFrom answers, groups by the rule,
-// comments without authors and without hidden ones, in the order every view lists them.
-func (r *room) presenterView(ctx context.Context, acts []forum.ActivityView, comments *[]forum.Comment) error {
+// comments without authors and without hidden ones, in the order every view lists them,
+// and each shown comments activity's wall (its comment ids in that order).
+func (r *room) presenterView(ctx context.Context, acts []forum.ActivityView, comments *[]forum.Comment) (map[string][]string, error) {
 	sess := r.st.sess
 	var out []forum.Comment
+	walls := map[string][]string{}
 	for i := range acts {
 		a := &acts[i].Activity
 		res, per, ok, err := r.hub.svc.ActivityResults(ctx, forum.ForPresenter, sess, a)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		acts[i].Tally, acts[i].Groups = nil, nil
 		if ok && a.Kind == forum.KindComments {
 			out = append(out, res.Comments...)
+			walls[a.ID] = commentIDs(res.Comments)
 		} else if ok {
 			acts[i].Tally, acts[i].Groups = &res, per
 		}
@@ -541,7 +550,47 @@ func (r *room) presenterView(ctx context.Context, acts []forum.ActivityView, com
 		out = []forum.Comment{}
 	}
 	*comments = out
-	return nil
+	return walls, nil
+}
+
+func commentIDs(cs []forum.Comment) []string {
+	ids := make([]string, len(cs))
+	for i := range cs {
+		ids[i] = cs[i].ID
+	}
+	return ids
+}
+
+// wallAfter returns the presenter's wall of activity a (see roomState.walls) after comment
+// cm changed, as a frame for presenter sockets; nil when no presenter is connected or the
+// wall cannot be read (the next welcome has it again). Run goroutine.
+func (r *room) wallAfter(a *forum.Activity, cm *forum.Comment) *frame {
+	r.mu.Lock()
+	npres := r.presenters
+	r.mu.Unlock()
+	if a == nil || npres == 0 {
+		return nil
+	}
+	sess := r.st.sess
+	if r.wallsOf != sess {
+		r.walls, r.wallsOf = map[string][]forum.Comment{}, sess
+	}
+	list, known := r.walls[a.ID]
+	if !known {
+		ctx, cancel := r.opCtx()
+		defer cancel()
+		res, _, ok, err := r.hub.svc.ActivityResults(ctx, forum.ForPresenter, sess, a)
+		if err != nil {
+			r.trouble("comments", err)
+			return nil
+		}
+		if ok {
+			list = res.Comments
+		}
+	}
+	list = forum.UpsertComment(forum.ForPresenter, sess, a, list, *cm, nil, "")
+	r.walls[a.ID] = list
+	return r.hub.frameOf(wallMsg{Type: "wall", Activity: a.ID, Comments: commentIDs(list)}, true)
 }
 
 // leave unregisters a socket and gives back its reference.
@@ -615,10 +664,11 @@ func (r *room) pushComment(id string) {
 	a, _ := sess.Activity(cm.Activity)
 	full := forum.CommentAs(forum.ForFacilitator, *cm, forum.CommentRows(sess, r.commenter(cm)))
 	facF := h.frameOf(commentMsg{Type: "comment", Comment: fullComment(&full)}, true)
-	var pubF, mineF, presF *frame
+	var pubF, mineF, presF, wallF *frame
 	if forum.SeesComment(forum.ForPresenter, sess, a, cm, "") || forum.RetractsComment(forum.ForPresenter, sess, a, cm) {
 		pres := forum.CommentAs(forum.ForPresenter, *cm, nil)
 		presF = h.frameOf(commentMsg{Type: "comment", Comment: publicComment(&pres, false, false)}, true)
+		wallF = r.wallAfter(a, cm)
 	}
 	if forum.SeesComment(forum.ForParticipant, sess, a, cm, "") || forum.RetractsComment(forum.ForParticipant, sess, a, cm) {
 		pub := forum.CommentAs(forum.ForParticipant, *cm, nil)
@@ -627,6 +677,7 @@ func (r *room) pushComment(id string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.broadcastFacsLocked(facF, presF)
+	r.broadcastFacsLocked(nil, wallF)
 	for c := range r.parts {
 		f := pubF
 		if c.part.ID == cm.Participant && forum.SeesComment(forum.ForParticipant, sess, a, cm, c.part.ID) {

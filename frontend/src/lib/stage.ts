@@ -20,16 +20,11 @@ export interface Timer {
   close?: boolean;
 }
 
-/** Approved, visible comments of a comments activity, in the order the room sees them. */
-export function wallComments(all: Record<string, Comment>, activity: string, activityOf: (c: Comment) => string | undefined): Comment[] {
-  return Object.values(all)
-    .filter((c) => !c.hidden && c.text && activityOf(c) === activity && !c.pending)
-    .sort(
-      (a, b) =>
-        Number(!!b.starred) - Number(!!a.starred) ||
-        (b.upvotes ?? 0) - (a.upvotes ?? 0) ||
-        String(a.created_at ?? '').localeCompare(String(b.created_at ?? '')),
-    );
+/** The comment wall of an activity: the comments whose ids the server gave the presenter
+ *  (`walls` in its welcome, `wall` messages, a comments tally), in that order. What the room
+ *  may see and in which order is the server's rule; the screen neither filters nor sorts. */
+export function wallComments(all: Record<string, Comment>, order: string[] | undefined): Comment[] {
+  return (order ?? []).map((id) => all[id]).filter((c): c is Comment => !!c);
 }
 
 export interface StageWorld {

@@ -157,6 +157,14 @@ type Welcome struct {
 	Activities []Activity      `json:"activities"`
 	Presence   *PresenceCounts `json:"presence"`
 	Comments   []Comment       `json:"comments"`
+	// The presenter screen: each shown comments activity's comment ids in wall order.
+	Walls map[string][]string `json:"walls"`
+}
+
+// Wall is the presenter screen's comment wall of one activity: ids in the order shown.
+type Wall struct {
+	Activity string   `json:"activity"`
+	Comments []string `json:"comments"`
 }
 
 // State is the session after a change (or answers resync).
@@ -237,6 +245,7 @@ func (*Presence) MessageType() string   { return "presence" }
 func (*Beacon) MessageType() string     { return "beacon" }
 func (*Pong) MessageType() string       { return "pong" }
 func (*Alert) MessageType() string      { return "alert" }
+func (*Wall) MessageType() string       { return "wall" }
 func (u *Unknown) MessageType() string  { return u.Type }
 
 // Decode parses one server frame into its typed message.
@@ -269,6 +278,8 @@ func Decode(data []byte) (Message, error) {
 		return &Pong{}, nil
 	case "alert":
 		m = &Alert{}
+	case "wall":
+		m = &Wall{}
 	default:
 		return &Unknown{Type: head.Type, Raw: append(json.RawMessage(nil), data...)}, nil
 	}

@@ -15,6 +15,8 @@ export class FacilitatorStore {
   /** Results per group (only groups at or above the anonymity threshold), by activity. */
   groupTallies = $state<Record<string, GroupResults[]>>({});
   comments = $state<Record<string, Comment>>({});
+  /** The presenter screen's comment walls: activity → comment ids in the order shown. */
+  walls = $state<Record<string, string[]>>({});
   /** How many have answered each activity, as the server counts them. */
   respondents = $state<Record<string, number>>({});
   /** The server's clock minus this one's, in ms (from the `now` of welcome and state). */
@@ -141,6 +143,7 @@ export class FacilitatorStore {
     this.tallies[activity] = results;
     if (Array.isArray(groups)) this.groupTallies[activity] = groups;
     if (Array.isArray(results?.comments)) {
+      if (this.opts.audience === 'presenter') this.walls[activity] = results.comments.map((c) => c.id);
       for (const c of results.comments) {
         this.commentActivity[c.id] = activity;
         const old = this.comments[c.id];
@@ -173,6 +176,7 @@ export class FacilitatorStore {
           }
           this.comments = next;
         }
+        if (m.walls && typeof m.walls === 'object') this.walls = m.walls as Record<string, string[]>;
         break;
       }
       case 'state': {
@@ -207,6 +211,9 @@ export class FacilitatorStore {
         break;
       case 'presence':
         this.presence = { count: Number(m.count ?? 0), groups: (m.groups as Record<string, number>) ?? {} };
+        break;
+      case 'wall':
+        if (Array.isArray(m.comments)) this.walls[String(m.activity)] = m.comments as string[];
         break;
       case 'comment': {
         const c = m.comment as Comment;
