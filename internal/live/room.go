@@ -46,15 +46,15 @@ type room struct {
 	st          roomState
 
 	// Owned by the run goroutine.
-	tracks      map[string]*track
-	polledV     int64                         // the session version whose tallies have all been read
-	commenters  map[string]*forum.Respondents // activity → who commented (see commenter)
-	commented   map[[2]string]bool            // activity, participant pairs counted in commenters
+	tracks     map[string]*track
+	polledV    int64                         // the session version whose tallies have all been read
+	commenters map[string]*forum.Respondents // activity → who commented (see commenter)
+	commented  map[[2]string]bool            // activity, participant pairs counted in commenters
 	// walls: the presenter's comment walls read so far for the session as wallsOf has it
 	// (activity → comments as forum.CommentsFor(ForPresenter) gives them), kept up to
 	// date by pushComment and read again after a reload.
-	walls   map[string][]forum.Comment
-	wallsOf *forum.Session
+	walls       map[string][]forum.Comment
+	wallsOf     *forum.Session
 	presWritten time.Time
 	presRead    time.Time
 	presDirty   bool
