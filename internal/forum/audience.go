@@ -54,8 +54,11 @@ func (a Audience) waits() bool { return a != ForFacilitator }
 // SeesActivity reports whether the audience's view lists the activity at all: the phones
 // see the activities of the current section only; the presenter and the facilitator every
 // activity (the presenter shows what the facilitator puts on the stage).
+//
+// In a self-paced session the phones see every activity: people go through the sections in
+// their own order.
 func SeesActivity(aud Audience, sess *Session, a *Activity) bool {
-	if !aud.staged() {
+	if !aud.staged() || (a != nil && sess.SelfPaced()) {
 		return a != nil
 	}
 	return a != nil && sess.CurrentSection != "" && a.Section == sess.CurrentSection
@@ -65,7 +68,13 @@ func SeesActivity(aud Audience, sess *Session, a *Activity) bool {
 // comments of others): the phones only while they are shown and the activity's section is
 // the current one; the presenter and the facilitator always (what the presenter gets of
 // them is still the room's share: see TallyFor and CommentAs).
+//
+// In a self-paced session the room (phones and presenter) sees results only once the
+// facilitator published them; the facilitator and the exports always.
 func SeesResults(aud Audience, sess *Session, a *Activity) bool {
+	if sess.SelfPaced() && aud.room() {
+		return a != nil && sess.Published
+	}
 	if !aud.staged() {
 		return a != nil
 	}

@@ -101,7 +101,11 @@ func sameMeaning(a, b *Activity) bool {
 
 // checkDraftable refuses a change to the activity's meaning while voting is open or once it
 // has answers.
-func (s *Service) checkDraftable(ctx context.Context, sessionID string, a *Activity, what string) error {
+func (s *Service) checkDraftable(ctx context.Context, sess *Session, a *Activity, what string) error {
+	sessionID := sess.ID
+	if sess.SurveyOpen(s.now()) {
+		return conflict(DetailOpen, "The survey is open; close it before you %s an activity.", what)
+	}
 	if a.State == ActivityOpen {
 		return conflict(DetailOpen, "Voting on this activity is open; close it before you %s it.", what)
 	}
@@ -149,7 +153,7 @@ func (s *Service) UpdateActivity(ctx context.Context, actor *User, sessionID, ac
 		}
 		b.ID, b.State, b.Results = a.ID, a.State, a.Results
 		if !sameMeaning(a, &b) {
-			if err := s.checkDraftable(ctx, sessionID, a, "change the meaning of"); err != nil {
+			if err := s.checkDraftable(ctx, sess, a, "change the meaning of"); err != nil {
 				return err
 			}
 		}
@@ -215,7 +219,7 @@ func (s *Service) DeleteActivity(ctx context.Context, actor *User, sessionID, ac
 		if !ok {
 			return Errorf(ENotFound, "There is no activity %q in this session.", activityID)
 		}
-		if err := s.checkDraftable(ctx, sessionID, a, "delete"); err != nil {
+		if err := s.checkDraftable(ctx, sess, a, "delete"); err != nil {
 			return err
 		}
 		sess.Activities = slices.DeleteFunc(sess.Activities, func(x Activity) bool { return x.ID == activityID })
@@ -228,6 +232,7 @@ func (s *Service) DeleteActivity(ctx context.Context, actor *User, sessionID, ac
 type activityCache struct {
 	rev  int64
 	defs map[string]Activity
+	win  surveyWindow
 }
 
 // cacheActivities stores the definitions of a loaded session document unless a newer
@@ -246,7 +251,7 @@ func (s *Service) cacheActivities(sess *Session, onlyIfCached bool) {
 	for _, a := range sess.Activities {
 		m[a.ID] = a
 	}
-	s.acts[sess.ID] = activityCache{rev: sess.Rev, defs: m}
+	s.acts[sess.ID] = activityCache{rev: sess.Rev, defs: m, win: windowOf(sess)}
 }
 
 // nextActivityID returns an id for a new activity that no activity of the session had

@@ -28,6 +28,8 @@ const (
 	EInvalidValue    = "invalid_value"
 	ESessionEnded    = "session_ended"
 	ESessionFull     = "session_full"
+	// ESessionClosed: a self-paced session takes no answers now (not yet opened, or closed).
+	ESessionClosed = "session_closed"
 )
 
 // Detail is one itemised problem, e.g. a charter line.

@@ -62,8 +62,10 @@ type Activity struct {
 	Options    []Option `json:"options,omitempty"`
 	MaxChoices int      `json:"max_choices,omitempty"`
 	K          int      `json:"k,omitempty"`
-	State      string   `json:"state"`
-	Results    string   `json:"results"`
+	// Agreement names the agreement a follow-up item asks about ("Er aftalen gennemført?").
+	Agreement string `json:"agreement,omitempty"`
+	State     string `json:"state"`
+	Results   string `json:"results"`
 }
 
 // MarshalJSON writes min and max for scale activities even when min is 0.
@@ -139,6 +141,22 @@ type Session struct {
 	// ActivitySeq numbers the ids of added activities, so that an id is never used twice in
 	// a session, not even after a delete.
 	ActivitySeq int `json:"activity_seq,omitempty"`
+	// Pace is PaceSelf for a survey that participants answer on their own time ("" or
+	// PaceLive: the facilitator runs it). A self-paced session takes answers to every
+	// activity while it is open (SurveyOpen), between OpensAt (or opening by hand) and
+	// ClosesAt (or ending by hand); its results reach the room once Published.
+	Pace      string     `json:"pace,omitempty"`
+	OpensAt   *time.Time `json:"opens_at,omitempty"`
+	ClosesAt  *time.Time `json:"closes_at,omitempty"`
+	Published bool       `json:"published,omitempty"`
+	// Follows is the id of the session this one follows up (see FollowUp).
+	Follows string `json:"follows,omitempty"`
+	// Themes group the room's comments; Agreements are what the room agreed to do.
+	Themes     []Theme     `json:"themes,omitempty"`
+	Agreements []Agreement `json:"agreements,omitempty"`
+	// ThemeSeq and AgreementSeq number the ids of themes and agreements.
+	ThemeSeq     int `json:"theme_seq,omitempty"`
+	AgreementSeq int `json:"agreement_seq,omitempty"`
 	// Rev is the session document's revision, for compare-and-swap; engines set it.
 	Rev int64 `json:"rev"`
 }
@@ -172,14 +190,16 @@ func (s *Session) Group(id string) (Group, bool) {
 	return Group{}, false
 }
 
-// OpenActivities lists the ids of activities that accept votes now (none once ended).
+// OpenActivities lists the ids of activities that accept votes now (none once ended). In a
+// self-paced session every activity is in the set until it ends: its time window is checked
+// by the Service (SurveyOpen), since time moves without a save.
 func (s *Session) OpenActivities() []string {
 	if s.State == StateEnded {
 		return nil
 	}
 	var ids []string
 	for _, a := range s.Activities {
-		if a.State == ActivityOpen {
+		if a.State == ActivityOpen || s.SelfPaced() {
 			ids = append(ids, a.ID)
 		}
 	}

@@ -84,7 +84,7 @@ func (s *Service) lookupCode(ctx context.Context, code string) (*Session, error)
 		return nil, engineErr(err)
 	}
 	sess, err := s.e.Session(ctx, id)
-	if errors.Is(err, ErrNotFound) || (err == nil && (sess.State == StateEnded || sess.Template)) {
+	if errors.Is(err, ErrNotFound) || (err == nil && (sess.StateAt(s.now()) == StateEnded || sess.Template)) {
 		return nil, unknown
 	}
 	return sess, engineErr(err)
@@ -117,7 +117,7 @@ func (s *Service) Hello(ctx context.Context, sess *Session, token, _, group stri
 			return nil, "", engineErr(err)
 		}
 	}
-	if sess.State == StateEnded {
+	if sess.StateAt(s.now()) == StateEnded {
 		return nil, "", Errorf(ESessionEnded, "The session has ended. Thank you for taking part!")
 	}
 	if group != "" {
@@ -225,6 +225,9 @@ func (pv *PendingVote) Wait(ctx context.Context) (int64, error) {
 	switch res.Status {
 	case VoteClosed:
 		sess, err := pv.s.SessionByID(ctx, pv.sessionID)
+		if err == nil && sess.SelfPaced() {
+			return 0, errSurveyClosed(sess, pv.s.now(), pv.s.cfg.Location)
+		}
 		if err == nil && sess.State == StateEnded {
 			return 0, Errorf(ESessionEnded, "The session has ended; votes are no longer taken.")
 		}
@@ -237,6 +240,9 @@ func (pv *PendingVote) Wait(ctx context.Context) (int64, error) {
 func (s *Service) buildVote(ctx context.Context, sessionID string, p *Participant, in VoteIn) (Vote, error) {
 	a, err := s.activity(ctx, sessionID, in.Activity)
 	if err != nil {
+		return Vote{}, err
+	}
+	if err := s.checkOpen(ctx, sessionID); err != nil {
 		return Vote{}, err
 	}
 	value, contrib, err := ValueOf(a, in.Statement, in.Value)
@@ -447,10 +453,14 @@ func (s *Service) buildComment(ctx context.Context, sessionID string, p *Partici
 	if err != nil {
 		return Comment{}, err
 	}
-	if sess.State == StateEnded {
+	if sess.SelfPaced() {
+		if !sess.SurveyOpen(s.now()) {
+			return Comment{}, errSurveyClosed(sess, s.now(), s.cfg.Location)
+		}
+	} else if sess.State == StateEnded {
 		return Comment{}, Errorf(ESessionEnded, "The session has ended; comments are no longer taken.")
 	}
-	if cur, _ := sess.Activity(a.ID); cur == nil || cur.State != ActivityOpen {
+	if cur, _ := sess.Activity(a.ID); cur == nil || (cur.State != ActivityOpen && !sess.SelfPaced()) {
 		return Comment{}, Errorf(EActivityClosed, "Comments on this activity are closed.")
 	}
 	return Comment{ID: "c" + NewID(8), Activity: a.ID, Statement: in.Statement, Participant: p.ID,
@@ -496,10 +506,14 @@ func (s *Service) checkUpvote(ctx context.Context, sessionID, commentID string) 
 	if err != nil {
 		return err
 	}
-	if sess.State == StateEnded {
+	if sess.SelfPaced() {
+		if !sess.SurveyOpen(s.now()) {
+			return errSurveyClosed(sess, s.now(), s.cfg.Location)
+		}
+	} else if sess.State == StateEnded {
 		return Errorf(ESessionEnded, "The session has ended; it takes no more answers.")
 	}
-	if a, ok := sess.Activity(c.Activity); !ok || a.State != ActivityOpen {
+	if a, ok := sess.Activity(c.Activity); !ok || (a.State != ActivityOpen && !sess.SelfPaced()) {
 		return Errorf(EActivityClosed, "This comments activity is closed.")
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"pejl/internal/charter"
@@ -53,6 +54,11 @@ type NewSession struct {
 	AnonymityThreshold *int    `json:"anonymity_threshold"`
 	// MinResponses: see Session.MinResponses; nil or 0 for the threshold.
 	MinResponses *int `json:"min_responses"`
+	// Pace: "live" (default) or "self" (a survey); OpensAt and ClosesAt bound a self-paced
+	// session's answers (optional: without OpensAt it opens by hand).
+	Pace     string     `json:"pace"`
+	OpensAt  *time.Time `json:"opens_at"`
+	ClosesAt *time.Time `json:"closes_at"`
 }
 
 // SessionPatch changes a session's settings; nil fields stay.
@@ -66,6 +72,11 @@ type SessionPatch struct {
 	SharedWith *[]string `json:"shared_with"`
 	// AutoApprove: new comments reach the room without approval.
 	AutoApprove *bool `json:"auto_approve"`
+	// OpensAt and ClosesAt move a self-paced session's window; Published shows its results
+	// to the participants (or hides them again).
+	OpensAt   *time.Time `json:"opens_at"`
+	ClosesAt  *time.Time `json:"closes_at"`
+	Published *bool      `json:"published"`
 }
 
 func invalid(field, format string, args ...any) *Error {
@@ -200,10 +211,17 @@ func (s *Service) CreateSession(ctx context.Context, actor *User, in NewSession)
 	if err != nil {
 		return nil, err
 	}
+	pace, err := checkPace(in.Pace, in.OpensAt, in.ClosesAt)
+	if err != nil {
+		return nil, err
+	}
 	sess := &Session{
 		ID: NewID(10), Title: title, CharterID: c.ID, Language: lang, Owner: actor.ID,
 		State: StateLobby, Groups: groups, AnonymityThreshold: thr, MinResponses: minResp, CreatedAt: s.now(),
 		Activities: DefaultActivities(c, lang),
+	}
+	if pace == PaceSelf {
+		sess.Pace, sess.OpensAt, sess.ClosesAt = PaceSelf, utcMillis(in.OpensAt), utcMillis(in.ClosesAt)
 	}
 	if err := s.createWithCode(ctx, sess); err != nil {
 		return nil, err
@@ -424,6 +442,27 @@ func (s *Service) UpdateSession(ctx context.Context, actor *User, id string, p S
 		if p.AutoApprove != nil {
 			sess.AutoApprove = *p.AutoApprove
 		}
+		if p.OpensAt != nil || p.ClosesAt != nil {
+			if !sess.SelfPaced() {
+				return invalid("closes_at", "Only a self-paced session (pace \"self\") opens and closes at set times.")
+			}
+			opens, closes := sess.OpensAt, sess.ClosesAt
+			if p.OpensAt != nil {
+				opens = utcMillis(p.OpensAt)
+			}
+			if p.ClosesAt != nil {
+				closes = utcMillis(p.ClosesAt)
+			}
+			if err := checkWindow(opens, closes); err != nil {
+				return err
+			}
+			sess.OpensAt, sess.ClosesAt = opens, closes
+		}
+		if p.Published != nil {
+			if err := publish(sess, *p.Published); err != nil {
+				return err
+			}
+		}
 		if p.AnonymityThreshold != nil {
 			t, err := checkThreshold(p.AnonymityThreshold)
 			if err != nil {
@@ -479,7 +518,7 @@ type Command struct {
 	// ID is the facilitator's message id: a command whose id the session has seen already
 	// changes nothing (the first one stands), whichever socket or instance it comes through.
 	ID       string `json:"id,omitempty"`
-	Type     string `json:"type"` // goto, open, close, show_results, hide_results, moderate, present, timer, end
+	Type     string `json:"type"` // goto, open, close, show_results, hide_results, moderate, present, timer, end, publish
 	Section  string `json:"section,omitempty"`
 	Activity string `json:"activity,omitempty"`
 	Comment  string `json:"comment,omitempty"`
@@ -511,7 +550,7 @@ func (s *Service) Do(ctx context.Context, actor *User, sessionID string, cmd Com
 		if sess.Template {
 			return Errorf(EConflict, "This is a template; start a session from it to run it.")
 		}
-		if sess.State == StateEnded && cmd.Type != "end" && cmd.Type != "show_results" && cmd.Type != "hide_results" && cmd.Type != "present" {
+		if sess.State == StateEnded && cmd.Type != "end" && cmd.Type != "show_results" && cmd.Type != "hide_results" && cmd.Type != "present" && cmd.Type != "publish" {
 			return Errorf(ESessionEnded, "The session has ended.")
 		}
 		switch cmd.Type {
@@ -533,7 +572,12 @@ func (s *Service) Do(ctx context.Context, actor *User, sessionID string, cmd Com
 			return s.present(ctx, sess, cmd)
 		case "timer":
 			return s.setTimer(sess, cmd)
+		case "publish":
+			return publish(sess, true)
 		case "open", "close", "show_results", "hide_results":
+			if sess.SelfPaced() && cmd.Activity == "" && (cmd.Type == "open" || cmd.Type == "close") {
+				return s.openSurvey(sess, cmd.Type == "open")
+			}
 			a, ok := sess.Activity(cmd.Activity)
 			if !ok {
 				return Errorf(EUnknownActivity, "There is no activity %q in this session.", cmd.Activity)

@@ -2,6 +2,7 @@ package forum
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"pejl/internal/charter"
@@ -44,35 +45,67 @@ type Snapshot struct {
 	// Stage is what the presenter screen shows; Timer the running countdown (or null).
 	Stage Stage  `json:"stage"`
 	Timer *Timer `json:"timer"`
+	// Self-paced sessions: the pace, the window, whether results are published, and every
+	// section with activities (Activities then holds all of them, each open while the
+	// survey is).
+	Pace      string            `json:"pace"`
+	OpensAt   *time.Time        `json:"opens_at,omitempty"`
+	ClosesAt  *time.Time        `json:"closes_at,omitempty"`
+	Published bool              `json:"published,omitempty"`
+	Sections  []charter.Section `json:"sections,omitempty"`
+	// Agreements are what the room agreed: on the end screen, and in a follow-up (whose
+	// items ask about them).
+	Agreements []Agreement `json:"agreements,omitempty"`
 }
 
 // Snapshot builds the participant's view of the session: the current section and its
 // activities, each with what participants see of its results (ForParticipant: the tally
 // only while shown; comments without authors).
 func (s *Service) Snapshot(ctx context.Context, sess *Session) (*Snapshot, error) {
-	snap := &Snapshot{ID: sess.ID, Title: sess.Title, State: sess.State, Language: sess.Language, Rehearsal: sess.Rehearsal,
-		Groups: sess.Groups, Activities: []ActivityView{}, Stage: sess.CurrentStage(), Timer: sess.Timer}
+	now := s.now()
+	snap := &Snapshot{ID: sess.ID, Title: sess.Title, State: sess.StateAt(now), Language: sess.Language, Rehearsal: sess.Rehearsal,
+		Groups: sess.Groups, Activities: []ActivityView{}, Stage: sess.CurrentStage(), Timer: sess.Timer,
+		Pace: paceOf(sess)}
 	if snap.Groups == nil {
 		snap.Groups = []Group{}
 	}
-	if sess.CurrentSection == "" {
+	if snap.State == StateEnded || sess.Follows != "" {
+		snap.Agreements = sess.Agreements
+	}
+	self := sess.SelfPaced()
+	if self {
+		snap.OpensAt, snap.ClosesAt, snap.Published = sess.OpensAt, sess.ClosesAt, sess.Published
+	}
+	if sess.CurrentSection == "" && !self {
 		return snap, nil
 	}
 	ch, err := s.Charter(ctx, sess.CharterID)
 	if err != nil {
 		return nil, err
 	}
-	cur := sess.CurrentSection
-	snap.CurrentSection = &cur
-	if sec, ok := ch.SectionByID(cur); ok {
-		snap.Section = sec
+	if sess.CurrentSection != "" {
+		cur := sess.CurrentSection
+		snap.CurrentSection = &cur
+		if sec, ok := ch.SectionByID(cur); ok {
+			snap.Section = sec
+		}
 	}
+	open := sess.SurveyOpen(now)
 	for i := range sess.Activities {
 		a := &sess.Activities[i]
 		if !SeesActivity(ForParticipant, sess, a) {
 			continue
 		}
 		av := ActivityView{Activity: *a}
+		if self {
+			av.State = ActivityClosed
+			if open {
+				av.State = ActivityOpen
+			}
+			if sec, ok := ch.SectionByID(a.Section); ok && !slices.ContainsFunc(snap.Sections, func(x charter.Section) bool { return x.ID == sec.ID }) {
+				snap.Sections = append(snap.Sections, *sec)
+			}
+		}
 		if a.Kind == KindRank {
 			for _, id := range a.Statements {
 				if st, _, ok := ch.Statement(id); ok {
@@ -115,11 +148,18 @@ type SessionInfo struct {
 	Template     bool       `json:"template,omitempty"`
 	Shared       string     `json:"shared,omitempty"`
 	AutoApprove  bool       `json:"auto_approve"`
+	// Pace is "live" or "self"; a self-paced session's State follows its window (StateAt).
+	Pace      string     `json:"pace"`
+	OpensAt   *time.Time `json:"opens_at,omitempty"`
+	ClosesAt  *time.Time `json:"closes_at,omitempty"`
+	Published bool       `json:"published"`
+	Follows   string     `json:"follows,omitempty"`
 }
 
 // Info is the facilitator's summary of a session.
 func (s *Service) Info(sess *Session) SessionInfo {
-	in := SessionInfo{ID: sess.ID, Code: sess.Code, Title: sess.Title, State: sess.State,
+	in := SessionInfo{ID: sess.ID, Code: sess.Code, Title: sess.Title, State: sess.StateAt(s.now()),
+		Pace: paceOf(sess), OpensAt: sess.OpensAt, ClosesAt: sess.ClosesAt, Published: sess.Published, Follows: sess.Follows,
 		Language: sess.Language, CharterID: sess.CharterID, Groups: sess.Groups,
 		AnonymityThreshold: sess.AnonymityThreshold, MinResponses: int(sess.ResultsFrom()), JoinURL: s.JoinURL(sess.Code),
 		CreatedAt: sess.CreatedAt, EndedAt: sess.EndedAt, ExpiresAt: s.expiresAt(sess),
@@ -153,6 +193,9 @@ type View struct {
 	Participants ParticipantsView `json:"participants"`
 	Epoch        string           `json:"epoch"`
 	Version      int64            `json:"version"`
+	// Themes and Agreements of the session (facilitator view).
+	Themes     []Theme     `json:"themes"`
+	Agreements []Agreement `json:"agreements"`
 }
 
 // View returns the facilitator view of a session the actor may see.
@@ -192,7 +235,8 @@ func (s *Service) ViewFor(ctx context.Context, sess *Session, aud Audience) (*Vi
 		return nil, engineErr(err)
 	}
 	v := &View{Session: s.Info(sess), Charter: ch, Activities: []ActivityView{}, Epoch: epoch, Version: version,
-		Participants: ParticipantsView{Count: total, Groups: GroupCounts(VisibleGroups(sess, total, counts))}}
+		Participants: ParticipantsView{Count: total, Groups: GroupCounts(VisibleGroups(sess, total, counts))},
+		Themes:       orEmpty(sess.Themes), Agreements: orEmpty(sess.Agreements)}
 	for i := range sess.Activities {
 		a := &sess.Activities[i]
 		r, per, _, err := s.ActivityResults(ctx, ForFacilitator, sess, a)
@@ -221,4 +265,12 @@ func GroupCounts(groups []GroupView) map[string]int64 {
 		m[g.ID] = g.Members
 	}
 	return m
+}
+
+// paceOf is the session's pace as clients read it: "live" or "self".
+func paceOf(sess *Session) string {
+	if sess.SelfPaced() {
+		return PaceSelf
+	}
+	return PaceLive
 }

@@ -33,6 +33,7 @@ var statusOf = map[string]int{
 	forum.EUnknownCode:        http.StatusNotFound,
 	forum.EConflict:           http.StatusConflict,
 	forum.ESessionEnded:       http.StatusConflict,
+	forum.ESessionClosed:      http.StatusConflict,
 	forum.ESessionFull:        http.StatusForbidden,
 	forum.EInvalidCharter:     http.StatusUnprocessableEntity,
 	forum.ETooLarge:           http.StatusRequestEntityTooLarge,

@@ -30,6 +30,7 @@ const (
 	codeInvalidValue    = "invalid_value"
 	codeRateLimited     = "rate_limited"
 	codeSessionEnded    = "session_ended"
+	codeSessionClosed   = "session_closed"
 	codeForbidden       = "forbidden"
 	codeUnavailable     = "unavailable"
 )
@@ -43,6 +44,7 @@ var socketCodes = map[string]string{
 	forum.EInvalidValue:       codeInvalidValue,
 	forum.ERateLimited:        codeRateLimited,
 	forum.ESessionEnded:       codeSessionEnded,
+	forum.ESessionClosed:      codeSessionClosed,
 	forum.ESessionFull:        codeForbidden, // the spec's code; the message and close 4503 say it
 	forum.EForbidden:          codeForbidden,
 	forum.EUnauthenticated:    codeForbidden,

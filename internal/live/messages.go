@@ -27,6 +27,7 @@ const (
 	typeEnd         = "end"
 	typePresent     = "present"
 	typeTimer       = "timer"
+	typePublish     = "publish"
 )
 
 // inMsg is every client message, flat: each type uses some of the fields. Unknown fields
@@ -86,6 +87,7 @@ var msgKinds = map[string]kind{
 	typeEnd:         kindFacilitator,
 	typePresent:     kindFacilitator,
 	typeTimer:       kindFacilitator,
+	typePublish:     kindFacilitator,
 }
 
 // decodeError is a message that cannot be handled; id is the message's id when it could

@@ -23,6 +23,7 @@ func RunEngine(t *testing.T, newEngine func(t *testing.T) forum.Engine) {
 		{"SessionIsACopy", testSessionIsACopy},
 		{"SaveSession", testSaveSession},
 		{"OpenSet", testOpenSet},
+		{"SelfPacedOpenSet", testSelfPacedOpenSet},
 		{"Sessions", testSessions},
 		{"DeleteSession", testDeleteSession},
 		{"ApplyVotes", testApplyVotes},

@@ -159,6 +159,9 @@ func RunService(t *testing.T, newEngine func(t *testing.T) forum.Engine) {
 		{"FirstAdminOnce", testSvcFirstAdminOnce},
 		{"InputHygiene", testSvcInputHygiene},
 		{"Approval", testSvcApproval},
+		{"SelfPaced", testSvcSelfPaced},
+		{"SelfPacedByHand", testSvcSelfPacedByHand},
+		{"Agreements", testSvcAgreements},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, NewHarness(t, newEngine(t))) })
