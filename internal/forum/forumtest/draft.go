@@ -71,8 +71,8 @@ func testSvcDraft(t *testing.T, h *Harness) {
 	if got.State != forum.StateLobby || got.CurrentSection != "" {
 		t.Errorf("editing moved the session: state %s section %q", got.State, got.CurrentSection)
 	}
-	// The first section's scale goes; a new activity never gets a deleted one's id.
-	first := h.Ch.Sections[0].ID
+	// The first rated section's scale goes; a new activity never gets a deleted one's id.
+	first := h.firstSection().ID
 	noErr(t, "delete scale", h.Svc.DeleteActivity(ctx, h.Owner, s.ID, first+"-scale"))
 	got, _ = h.Svc.SessionByID(ctx, s.ID)
 	if _, ok := got.Activity(first + "-scale"); ok {
@@ -93,7 +93,7 @@ func testSvcDraft(t *testing.T, h *Harness) {
 
 	// Switch a statement off for rating; a vote on it is refused even though the
 	// definitions were cached by an earlier vote.
-	sec := &h.Ch.Sections[slices.IndexFunc(h.Ch.Sections, func(x charter.Section) bool { return x.ID != first && len(x.Statements) >= 2 })]
+	sec := &h.Ch.Sections[slices.IndexFunc(h.Ch.Sections, func(x charter.Section) bool { return x.ID != first && len(x.Statements) >= 2 && !x.Unrated })]
 	scale := sec.ID + "-scale"
 	h.Do(t, s.ID, forum.Command{Type: "open", Activity: scale})
 	s, _ = h.Svc.SessionByID(ctx, s.ID)
@@ -142,7 +142,7 @@ func testSvcDraft(t *testing.T, h *Harness) {
 	// A scale nobody answered may lose a statement.
 	other, keep := "", []string(nil)
 	for _, sc := range h.Ch.Sections {
-		if sc.ID != sec.ID && sc.ID != first && len(sc.Statements) >= 2 {
+		if sc.ID != sec.ID && sc.ID != first && len(sc.Statements) >= 2 && !sc.Unrated {
 			other, keep = sc.ID, []string{sc.Statements[1].ID}
 			break
 		}

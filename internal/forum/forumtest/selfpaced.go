@@ -207,7 +207,11 @@ func testSvcSelfPacedByHand(t *testing.T, h *Harness) {
 	ctx := t.Context()
 	s, err := h.Svc.CreateSession(ctx, h.Owner, forum.NewSession{Title: "Puls", CharterID: CharterID, Pace: forum.PaceSelf})
 	noErr(t, "CreateSession", err)
-	a := s.Activities[0]
+	i := slices.IndexFunc(s.Activities, func(a forum.Activity) bool { return a.Kind == forum.KindScale })
+	if i < 0 {
+		t.Fatal("the charter gives no scale activity")
+	}
+	a := s.Activities[i]
 	p := h.Join(t, s, "", "")
 	vote := func(id string, v int) error {
 		_, err := h.Svc.Vote(ctx, s.ID, p, forum.VoteIn{ClientID: id, Activity: a.ID, Statement: a.Statements[0], Value: json.RawMessage(strconv(v))})

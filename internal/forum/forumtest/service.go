@@ -110,10 +110,10 @@ func (h *Harness) Join(t *testing.T, s *forum.Session, name, group string) *foru
 	return p
 }
 
-// firstSection is the first section of the charter with statements.
+// firstSection is the first rated section of the charter with three statements or more.
 func (h *Harness) firstSection() *charter.Section {
 	for i := range h.Ch.Sections {
-		if len(h.Ch.Sections[i].Statements) >= 3 {
+		if len(h.Ch.Sections[i].Statements) >= 3 && !h.Ch.Sections[i].Unrated {
 			return &h.Ch.Sections[i]
 		}
 	}
