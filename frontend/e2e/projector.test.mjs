@@ -92,4 +92,23 @@ test('the projector shows no distribution and no group before five answers', asy
   await until(async () => (await pres.locator('.seg').count()) > 0, { message: 'the distribution from 5 answers', timeout: 15_000 });
   assert.equal(await pres.getByText('resultaterne vises fra 5 svar').count(), 0);
   assert.ok(!/Leder|Medarbejder/.test(await stage.innerText()), 'groups of 3 and 2 are never named');
+
+  // The console says next to the setting what the threshold cannot protect against, and
+  // refuses to lower it now that answers are in (the server's reason, in Danish).
+  const con = await fac.newPage();
+  await con.setViewportSize({ width: 1366, height: 768 });
+  await con.goto(`${server.base}/host/sessions/${s.id}`);
+  const thr = con.getByLabel('Mindste gruppestørrelse for resultater');
+  await thr.waitFor();
+  assert.equal(await thr.inputValue(), '5');
+  await con.getByText('Det kan grænsen ikke beskytte mod: at én person bruger flere rigtige telefoner').waitFor();
+  await thr.fill('2');
+  await con.getByRole('button', { name: 'Gem', exact: true }).click();
+  await con.getByRole('alert').filter({ hasText: 'kan ikke sænkes, når der er kommet svar' }).waitFor();
+  const after = await (await fac.request.get(`${server.base}/api/v1/sessions/${s.id}`)).json();
+  assert.equal(after.session.anonymity_threshold, 5, 'the threshold stays 5');
+  await thr.fill('6');
+  await con.getByRole('button', { name: 'Gem', exact: true }).click();
+  await con.getByRole('status').filter({ hasText: 'Gemt.' }).waitFor();
+  if (process.env.PEJL_SCREENSHOTS) await con.screenshot({ path: '../docs/screenshots/console-threshold-1366.png', fullPage: true });
 });
