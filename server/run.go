@@ -283,6 +283,9 @@ func exports() httpapi.Exports {
 		CommentsCSV: func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt httpapi.ExportOptions) error {
 			return export.CommentsCSV(ctx, w, svc, sess, export.CSVOptions{Semicolon: opt.Semicolon, Labels: !opt.IDs, Rows: opt.Rows})
 		},
+		AgreementsCSV: func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt httpapi.ExportOptions) error {
+			return export.AgreementsCSV(ctx, w, svc, sess, export.CSVOptions{Semicolon: opt.Semicolon, Labels: !opt.IDs})
+		},
 		XLSX: func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt httpapi.ExportOptions) error {
 			return export.XLSX(ctx, w, svc, sess, opt.Rows)
 		},

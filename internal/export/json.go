@@ -23,6 +23,8 @@ type jsonHead struct {
 	Participants forum.ParticipantsView `json:"participants"`
 	Groups       []forum.GroupView      `json:"groups"`
 	Activities   []jsonActivity         `json:"activities"`
+	Themes       []forum.Theme          `json:"themes"`
+	Agreements   []forum.Agreement      `json:"agreements"`
 }
 
 type jsonActivity struct {
@@ -93,7 +95,14 @@ func JSON(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Sess
 	head := jsonHead{Format: JSONFormat, GeneratedAt: b.generated.Truncate(time.Millisecond).In(b.loc),
 		Session: b.localInfo(svc.Info(sess)), Charter: b.ch,
 		Participants: forum.ParticipantsView{Count: b.total, Groups: forum.GroupCounts(b.visible)},
-		Groups:       b.visible, Activities: []jsonActivity{}}
+		Groups:       b.visible, Activities: []jsonActivity{},
+		Themes: sess.Themes, Agreements: sess.Agreements}
+	if head.Themes == nil {
+		head.Themes = []forum.Theme{}
+	}
+	if head.Agreements == nil {
+		head.Agreements = []forum.Agreement{}
+	}
 	if head.Groups == nil {
 		head.Groups = []forum.GroupView{}
 	}

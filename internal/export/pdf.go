@@ -148,6 +148,7 @@ func PDFWith(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.S
 	r.titlePage()
 	r.overview()
 	r.sections()
+	r.agreements()
 	if pdf.Err() {
 		return pdf.Error()
 	}

@@ -173,6 +173,9 @@ func XLSX(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Sess
 	if err := b.activitiesSheet(ctx, svc, f, st); err != nil {
 		return err
 	}
+	if err := b.agreementSheets(f, st); err != nil {
+		return err
+	}
 	// The votes and comments sheets exist in the workbook now; their XML is written while
 	// the zip is, straight from the engine's scans.
 	own := map[string]func(io.Writer) error{}

@@ -73,6 +73,7 @@ func (a *api) stream(c *gin.Context, contentType, filename string, write func(ct
 type Exports struct {
 	VotesCSV       func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt ExportOptions) error
 	CommentsCSV    func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt ExportOptions) error
+	AgreementsCSV  func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt ExportOptions) error
 	XLSX           func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt ExportOptions) error
 	PDF            func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt ExportOptions) error
 	JSON           func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt ExportOptions) error
@@ -137,27 +138,25 @@ func rowOptions(c *gin.Context) (opt ExportOptions, ok bool) {
 
 // GET /api/v1/sessions/{id}/export/votes.csv[?delimiter=semicolon][&columns=ids][&raw=pseudonym]
 func (a *api) handleExportVotesCSV() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		sess, ok := a.session(c)
-		if !ok {
-			return
-		}
-		opt, ok := csvOptions(c)
-		if !ok {
-			return
-		}
-		if a.exports.VotesCSV == nil {
-			notImplemented(c)
-			return
-		}
-		a.stream(c, ctCSV, a.sessionFileName(sess, "votes", "csv"), func(ctx context.Context, w io.Writer) error {
-			return a.exports.VotesCSV(ctx, w, a.svc, sess, opt)
-		})
-	}
+	return a.csvExport("votes", func() exportFunc { return a.exports.VotesCSV })
 }
 
 // GET /api/v1/sessions/{id}/export/comments.csv[?delimiter=semicolon][&columns=ids][&raw=pseudonym][&include=hidden]
 func (a *api) handleExportCommentsCSV() gin.HandlerFunc {
+	return a.csvExport("comments", func() exportFunc { return a.exports.CommentsCSV })
+}
+
+// GET /api/v1/sessions/{id}/export/agreements.csv[?delimiter=semicolon][&columns=ids]
+func (a *api) handleExportAgreementsCSV() gin.HandlerFunc {
+	return a.csvExport("agreements", func() exportFunc { return a.exports.AgreementsCSV })
+}
+
+// exportFunc writes one export of a session.
+type exportFunc = func(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Session, opt ExportOptions) error
+
+// csvExport serves a CSV export of a session under the file name's kind; pick names the
+// writer (nil: not built in).
+func (a *api) csvExport(kind string, pick func() exportFunc) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		sess, ok := a.session(c)
 		if !ok {
@@ -167,12 +166,13 @@ func (a *api) handleExportCommentsCSV() gin.HandlerFunc {
 		if !ok {
 			return
 		}
-		if a.exports.CommentsCSV == nil {
+		write := pick()
+		if write == nil {
 			notImplemented(c)
 			return
 		}
-		a.stream(c, ctCSV, a.sessionFileName(sess, "comments", "csv"), func(ctx context.Context, w io.Writer) error {
-			return a.exports.CommentsCSV(ctx, w, a.svc, sess, opt)
+		a.stream(c, ctCSV, a.sessionFileName(sess, kind, "csv"), func(ctx context.Context, w io.Writer) error {
+			return write(ctx, w, a.svc, sess, opt)
 		})
 	}
 }

@@ -11,8 +11,8 @@ import (
 
 // fileWords name the downloads in a session's language.
 var fileWords = map[string]map[string]string{
-	"da": {"report": "Rapport", "results": "Resultater", "votes": "Svar", "comments": "Kommentarer", "session": "Data", "comparison": "Sammenligning"},
-	"en": {"report": "Report", "results": "Results", "votes": "Votes", "comments": "Comments", "session": "Data", "comparison": "Comparison"},
+	"da": {"report": "Rapport", "results": "Resultater", "votes": "Svar", "comments": "Kommentarer", "agreements": "Aftaler", "session": "Data", "comparison": "Sammenligning"},
+	"en": {"report": "Report", "results": "Results", "votes": "Votes", "comments": "Comments", "agreements": "Agreements", "session": "Data", "comparison": "Comparison"},
 }
 
 // fileName names a download for people, e.g. "Rapport – Temadag om ledelsesgrundlaget –

@@ -77,6 +77,7 @@ func (a *api) routes(r *gin.Engine) {
 	f.GET("/sessions/:id/qr.png", a.handleQRPNG())
 	f.GET("/sessions/:id/export/votes.csv", a.handleExportVotesCSV())
 	f.GET("/sessions/:id/export/comments.csv", a.handleExportCommentsCSV())
+	f.GET("/sessions/:id/export/agreements.csv", a.handleExportAgreementsCSV())
 	f.GET("/sessions/:id/export/results.xlsx", a.handleExportXLSX())
 	f.GET("/sessions/:id/export/report.pdf", a.handleExportPDF())
 	f.GET("/sessions/:id/export/session.json", a.handleExportJSON())
