@@ -306,6 +306,70 @@ test('the presenter is a stage fitted to the screen', async (t) => {
     await until(async () => (await pres.locator('[role="timer"]').count()) === 0, { message: 'timer gone' });
   });
 
+  await t.test('the console: live preview, clicker keys, timer panel, axe', async () => {
+    const con = await fac.newPage();
+    await con.setViewportSize({ width: 1366, height: 768 });
+    await con.goto(`${server.base}/host/sessions/${S.id}`);
+    const box = con.locator('[data-preview]');
+    const now = con.locator('[data-preview-now]');
+    await cmd('present', { stage: 'results', activity: S.rank });
+    await box.locator(`[data-stage="results"][data-activity="${S.rank}"][data-page-index="0"]`).waitFor();
+    await waitText(now, /^På storskærmen nu: Resultater: Hvad er vigtigst for os\? \(side 1 af [2-9]\)$/);
+    // The preview is the presenter's own stage, small: it fits its box and scrolls nothing.
+    const fits = await box.evaluate((el) => {
+      const b = el.getBoundingClientRect();
+      return [...el.querySelectorAll('[data-item]')].every((x) => {
+        const r = x.getBoundingClientRect();
+        return r.top >= b.top - 0.5 && r.bottom <= b.bottom + 0.5 && r.left >= b.left - 0.5 && r.right <= b.right + 0.5;
+      });
+    });
+    assert.ok(fits, 'every item of the preview is inside its box');
+    assert.equal(await box.locator('main').count(), 0, 'the preview has no main landmark of its own');
+
+    // The clicker keys in the console step the presenter window as they do there.
+    await con.locator('h1').first().click();
+    await con.keyboard.press('PageDown');
+    await pres.locator(`[data-stage="results"][data-activity="${S.rank}"][data-page-index="1"]`).waitFor();
+    await box.locator('[data-page-index="1"]').waitFor();
+    await con.keyboard.press('ArrowLeft');
+    await pres.locator(`[data-stage="results"][data-page-index="0"]`).waitFor();
+    await con.keyboard.press('PageUp');
+    await pres.locator(`[data-stage="question"][data-activity="${S.rank}"]`).waitFor();
+    await waitText(now, /Spørgsmål: Hvad er vigtigst for os\?/);
+    await con.getByRole('button', { name: 'Næste skærm' }).click();
+    await pres.locator(`[data-stage="results"][data-activity="${S.rank}"][data-page-index="0"]`).waitFor();
+    // Not while typing: an arrow in a field moves the caret, not the stage.
+    await con.locator('#timer-min').focus();
+    await con.keyboard.press('ArrowRight');
+    await con.keyboard.press('PageDown');
+    await con.waitForTimeout(600);
+    assert.equal(await pres.locator(`[data-stage="results"][data-activity="${S.rank}"][data-page-index="0"]`).count(), 1, 'keys in a field do not step');
+
+    // The discussion timer, from the console to the projector.
+    await con.locator('#timer-min').fill('nul');
+    await con.getByRole('button', { name: 'Start nedtælling' }).click();
+    await waitText(con.getByRole('alert').filter({ hasText: 'minutter' }), /Skriv et antal minutter mellem 1 og 180\./);
+    await con.locator('#timer-min').fill('8');
+    await con.getByRole('button', { name: 'Start nedtælling' }).click();
+    await waitText(pres.locator('[role="timer"]'), /^Drøft ved bordene – (8:00|7:5\d)$/);
+    await waitText(con.locator('[data-console-timer]'), /^Drøft ved bordene: (8:00|7:5\d) tilbage$/);
+    await waitText(box.locator('[role="timer"]'), /^Drøft ved bordene – (8:00|7:5\d)$/);
+    await con.evaluate(() => document.activeElement?.blur());
+    await con.evaluate(() => scrollTo(0, 0));
+    await con.screenshot({ path: join(screenshotDir, 'console-preview-1366.png') });
+    await con.setViewportSize({ width: 1280, height: 720 });
+    await con.evaluate(() => scrollTo(0, 600));
+    await con.screenshot({ path: join(screenshotDir, 'console-preview-720p.png') });
+    await con.setViewportSize({ width: 320, height: 640 });
+    await box.scrollIntoViewIfNeeded();
+    await con.screenshot({ path: join(screenshotDir, 'console-preview-320.png') });
+    const problems = await audit(con, 'console with preview and timer');
+    assert.deepEqual(problems, [], problems.join('\n'));
+    await con.getByRole('button', { name: 'Stop nedtælling' }).click();
+    await until(async () => (await pres.locator('[role="timer"]').count()) === 0, { message: 'timer stopped from the console' });
+    await con.close();
+  });
+
   await t.test('axe: every stage kind in both languages at 320 px and desktop', async () => {
     const problems = [];
     for (const st of ['lobby', 'section', 'question-choice', 'results-scale', 'results-rank', 'results-words', 'comments', 'end']) {

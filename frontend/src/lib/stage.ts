@@ -36,6 +36,30 @@ export interface StageWorld {
   textOf: (a: Activity, id: string) => string;
 }
 
+/** What a stage is built from, read off a facilitator (or presenter) store. */
+export interface StageSource {
+  view: { charter: { sections: Section[] } } | null;
+  activities: Activity[];
+  comments: Record<string, Comment>;
+  walls: Record<string, string[]>;
+  tallyOf: (a: Activity) => Results | undefined;
+}
+
+/** The stage world of a presenter-audience store: the presenter window and the console's
+ *  preview and keys step through the same one. */
+export function worldOf(store: StageSource): StageWorld {
+  const sections = store.view?.charter.sections ?? [];
+  const allStatements = sections.flatMap((s) => s.statements);
+  return {
+    sections,
+    activities: store.activities,
+    tallyOf: (a: Activity) => store.tallyOf(a),
+    comments: (activity: string) => wallComments(store.comments, store.walls[activity]),
+    textOf: (a: Activity, sid: string) =>
+      a.options?.find((o) => o.id === sid)?.label ?? allStatements.find((s) => s.id === sid)?.text ?? a.items?.find((s) => s.id === sid)?.text ?? sid,
+  };
+}
+
 /** A ranking shows its top 10. */
 export const RANK_TOP = 10;
 

@@ -3,9 +3,11 @@
 // {name} placeholders are filled by t().
 
 import { prepareDa } from './prepare';
+import { roomDa } from './room';
 
 export const da = {
   ...prepareDa,
+  ...roomDa,
   'app.name': 'Pejl',
   'app.skip': 'Gå til indhold',
   'lang.switch': 'English',

@@ -2,9 +2,11 @@
 // (the type checks it; tests/i18n.test.ts checks it at run time as well).
 import type { Key } from './da';
 import { prepareEn } from './prepare';
+import { roomEn } from './room';
 
 export const en: Record<Key, string> = {
   ...prepareEn,
+  ...roomEn,
   'app.name': 'Pejl',
   'app.skip': 'Skip to content',
   'lang.switch': 'Dansk',
