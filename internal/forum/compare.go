@@ -18,6 +18,11 @@ type Comparison struct {
 	Sessions   []ComparedSession   `json:"sessions"`
 	Groups     []ComparedGroup     `json:"groups"`
 	Statements []ComparedStatement `json:"statements"`
+	// Sections are each section's results per session and their change from one session to
+	// the next; Agreements the agreements of the sessions compared and how their follow-ups
+	// answered (see compare_change.go).
+	Sections   []ComparedSection   `json:"sections"`
+	Agreements []ComparedAgreement `json:"agreements"`
 	// Location is the time zone dates are read in (the service's).
 	Location *time.Location `json:"-"`
 }
@@ -40,6 +45,11 @@ type ComparedSession struct {
 	EndedAt            *time.Time   `json:"ended_at,omitempty"`
 	Participants       int64        `json:"participants"`
 	AnonymityThreshold int          `json:"anonymity_threshold"`
+	// Pace, Follows: a self-paced session, and the session it follows up.
+	Pace    string `json:"pace"`
+	Follows string `json:"follows,omitempty"`
+	// resultsFrom is the session's ResultsFrom (see Change).
+	resultsFrom int64
 }
 
 // ComparedGroup is a group pooled across sessions: every session's visible group with the
@@ -64,6 +74,8 @@ type ComparedStatement struct {
 	Sessions     map[string]StatementResult `json:"sessions"`
 	Pooled       StatementResult            `json:"pooled"`
 	Groups       map[string]StatementResult `json:"groups"`
+	// Changes are the change from each session to the next, in the comparison's order.
+	Changes []Change `json:"changes"`
 }
 
 // Compare compares the actor's sessions on a charter: all of them when sessionIDs is empty,
@@ -131,11 +143,14 @@ func (s *Service) Compare(ctx context.Context, actor *User, charterID string, se
 		Sessions:   []ComparedSession{},
 		Groups:     []ComparedGroup{},
 		Statements: []ComparedStatement{},
+		Sections:   []ComparedSection{},
+		Agreements: []ComparedAgreement{},
 	}
 	type acc struct{ counts map[string]int64 }
 	pooled := map[string]acc{}                 // statement → pooled counts
 	groupCounts := map[string]map[string]acc{} // group key → statement → counts
 	perSession := map[string]map[string]StatementResult{}
+	perGroup := sessionGroups{} // statement → session → group key → result (groups that passed)
 	groupIdx := map[string]int{}
 	newAcc := func() acc { return acc{counts: map[string]int64{}} }
 
@@ -145,8 +160,9 @@ func (s *Service) Compare(ctx context.Context, actor *User, charterID string, se
 			return nil, err
 		}
 		cmp.Sessions = append(cmp.Sessions, ComparedSession{ID: sess.ID, Title: sess.Title, Code: sess.Code,
-			State: sess.State, Language: sess.Language, CreatedAt: sess.CreatedAt, EndedAt: sess.EndedAt,
-			Participants: total, AnonymityThreshold: sess.AnonymityThreshold})
+			State: sess.StateAt(s.now()), Language: sess.Language, CreatedAt: sess.CreatedAt, EndedAt: sess.EndedAt,
+			Participants: total, AnonymityThreshold: sess.AnonymityThreshold,
+			Pace: paceOf(sess), Follows: sess.Follows, resultsFrom: sess.ResultsFrom()})
 		keyOf := func(g GroupView) (key, label string) {
 			key, label = OtherGroup, OtherLabel[lang]
 			if g.ID != OtherGroup {
@@ -208,6 +224,7 @@ func (s *Service) Compare(ctx context.Context, actor *User, charterID string, se
 						groupCounts[key][st] = ga
 					}
 					addCounts(ga.counts, sr.Counts)
+					perGroup.add(st, sess.ID, key, sr)
 				}
 			}
 		}
@@ -233,8 +250,13 @@ func (s *Service) Compare(ctx context.Context, actor *User, charterID string, se
 			for _, g := range cmp.Groups {
 				cs.Groups[g.ID] = statFromCounts(groupCounts[g.ID][st.ID].counts)
 			}
+			cs.Changes = statementChanges(cmp.Sessions, cs.Sessions, perGroup[st.ID])
 			cmp.Statements = append(cmp.Statements, cs)
 		}
+	}
+	cmp.Sections = sectionChanges(ch, cmp, perGroup)
+	if cmp.Agreements, err = s.agreementStatus(ctx, sessions); err != nil {
+		return nil, err
 	}
 	return cmp, nil
 }

@@ -2,6 +2,7 @@ package forumtest
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -381,4 +382,115 @@ func testSvcAgreements(t *testing.T, h *Harness) {
 	}
 	_, err = h.Svc.FollowUp(ctx, h.Other, s.ID, forum.FollowUpRequest{})
 	wantCode(t, "follow-up by another facilitator", err, forum.ENotFound)
+}
+
+// testSvcCompareFollowUp: a workshop and its follow-up compared "før / efter": the change per
+// statement, section and group, never for a group below the threshold in either session nor
+// for the merged groups, and the agreements with what the follow-up answered.
+func testSvcCompareFollowUp(t *testing.T, h *Harness) {
+	ctx := t.Context()
+	two := 2
+	w, err := h.Svc.CreateSession(ctx, h.Owner, forum.NewSession{Title: "Temadag", CharterID: CharterID, Groups: h.Groups, AnonymityThreshold: &two})
+	noErr(t, "CreateSession", err)
+	sec := h.firstSection()
+	st1, st2 := sec.Statements[0].ID, sec.Statements[1].ID
+	scale := sec.ID + "-scale"
+	h.Do(t, w.ID, forum.Command{Type: "open", Activity: scale})
+	w, _ = h.Svc.SessionByID(ctx, w.ID)
+	n := 0
+	answer := func(s *forum.Session, group string, values map[string]int) *forum.Participant {
+		t.Helper()
+		p := h.Join(t, s, "", group)
+		for st, v := range values {
+			n++
+			_, err := h.Svc.Vote(ctx, s.ID, p, forum.VoteIn{ClientID: fmt.Sprint("v", n), Activity: scale, Statement: st, Value: json.RawMessage(strconv(v))})
+			noErr(t, "Vote", err)
+		}
+		return p
+	}
+	for range 3 {
+		answer(w, "leder", map[string]int{st1: 2, st2: 3})
+		answer(w, "medarb", map[string]int{st1: 3, st2: 3})
+	}
+	answer(w, "politiker", map[string]int{st1: 5, st2: 3})
+	answer(w, "politiker", map[string]int{st1: 5, st2: 3})
+	what := "Ugentlig feedback"
+	ag, err := h.Svc.AddAgreement(ctx, h.Owner, w.ID, forum.AgreementIn{What: &what, Who: ptr("Lederen"), Statements: &[]string{st1}})
+	noErr(t, "AddAgreement", err)
+	h.Do(t, w.ID, forum.Command{Type: "end"})
+
+	f, err := h.Svc.FollowUp(ctx, h.Owner, w.ID, forum.FollowUpRequest{})
+	noErr(t, "FollowUp", err)
+	h.Do(t, f.ID, forum.Command{Type: "open"})
+	f, _ = h.Svc.SessionByID(ctx, f.ID)
+	var item string
+	for _, a := range f.Activities {
+		if a.Agreement == ag.ID {
+			item = a.ID
+		}
+	}
+	say := func(p *forum.Participant, option string) {
+		t.Helper()
+		n++
+		_, err := h.Svc.Vote(ctx, f.ID, p, forum.VoteIn{ClientID: fmt.Sprint("v", n), Activity: item, Value: json.RawMessage(`["` + option + `"]`)})
+		noErr(t, "Vote on the follow-up item", err)
+	}
+	for range 3 {
+		say(answer(f, "leder", map[string]int{st1: 4}), "ja")
+	}
+	say(answer(f, "medarb", map[string]int{st1: 5, st2: 1}), "delvist")
+	// Medarbejder and Politiker (one each) pass only merged, as "other".
+	say(answer(f, "politiker", map[string]int{st1: 4}), "nej")
+
+	cmp, err := h.Svc.Compare(ctx, h.Owner, CharterID, []string{w.ID, f.ID})
+	noErr(t, "Compare", err)
+	if len(cmp.Sessions) != 2 || cmp.Sessions[1].Follows != w.ID || cmp.Sessions[1].Pace != forum.PaceSelf {
+		t.Fatalf("sessions = %s", mustJSON(cmp.Sessions))
+	}
+	byID := map[string]forum.ComparedStatement{}
+	for _, cs := range cmp.Statements {
+		byID[cs.ID] = cs
+	}
+	c1 := byID[st1].Changes
+	if len(c1) != 1 || c1[0].From != w.ID || c1[0].To != f.ID || c1[0].Mean == nil {
+		t.Fatalf("changes of %s = %s", st1, mustJSON(c1))
+	}
+	wm, fm := *byID[st1].Sessions[w.ID].Mean, *byID[st1].Sessions[f.ID].Mean
+	if want := forum.Round2(fm - wm); *c1[0].Mean != want || c1[0].FromN != 8 || c1[0].ToN != 5 {
+		t.Errorf("change of %s = %s, want mean %+.2f from 8 to 5 answers", st1, mustJSON(c1[0]), want)
+	}
+	if d, ok := c1[0].Groups["leder"]; !ok || d != 2 {
+		t.Errorf("change of %s for Leder = %v (%v), want +2", st1, d, ok)
+	}
+	for _, key := range []string{"medarbejder", forum.OtherGroup, "politiker"} {
+		if d, ok := c1[0].Groups[key]; ok {
+			t.Errorf("change of %s for %s = %v: the group is below the threshold in one session (or merged)", st1, key, d)
+		}
+	}
+	if c2 := byID[st2].Changes; len(c2) != 1 || c2[0].Mean != nil || !c2[0].Withheld || c2[0].ToN != 1 {
+		t.Errorf("change of %s (one answer in the follow-up) = %s, want withheld", st2, mustJSON(c2))
+	}
+	var secCmp *forum.ComparedSection
+	for i := range cmp.Sections {
+		if cmp.Sections[i].ID == sec.ID {
+			secCmp = &cmp.Sections[i]
+		}
+	}
+	if secCmp == nil || len(secCmp.Changes) != 1 || secCmp.Changes[0].Mean == nil {
+		t.Fatalf("section %s = %s", sec.ID, mustJSON(secCmp))
+	}
+	if _, ok := secCmp.Changes[0].Groups["medarbejder"]; ok {
+		t.Errorf("section change for Medarbejder, a group below the threshold in the follow-up")
+	}
+	if len(cmp.Agreements) != 1 {
+		t.Fatalf("agreements = %s, want the one agreement once", mustJSON(cmp.Agreements))
+	}
+	ca := cmp.Agreements[0]
+	if ca.Session != w.ID || ca.What != what || len(ca.FollowUps) != 1 {
+		t.Fatalf("agreement = %s", mustJSON(ca))
+	}
+	fu := ca.FollowUps[0]
+	if fu.Session != f.ID || fu.N != 5 || fu.Options["ja"] != 3 || fu.Options["delvist"] != 1 || fu.Options["nej"] != 1 || fu.Status != "ja" || fu.Withheld {
+		t.Errorf("follow-up status = %s, want 3 ja, 1 delvist, 1 nej", mustJSON(fu))
+	}
 }

@@ -162,6 +162,7 @@ func RunService(t *testing.T, newEngine func(t *testing.T) forum.Engine) {
 		{"SelfPaced", testSvcSelfPaced},
 		{"SelfPacedByHand", testSvcSelfPacedByHand},
 		{"Agreements", testSvcAgreements},
+		{"CompareFollowUp", testSvcCompareFollowUp},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, NewHarness(t, newEngine(t))) })
