@@ -123,7 +123,7 @@ func VotesCSV(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.
 		return err
 	}
 	tbuf := make([]byte, 0, 32)
-	err = svc.ScanVotes(ctx, sess.ID, func(v forum.Vote) error {
+	err = b.scanVotes(ctx, svc, func(v *forum.Vote, row shownRow) error {
 		if c.n%4096 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -132,10 +132,7 @@ func VotesCSV(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.
 		if ai != nil {
 			secID, secTitle, kind = ai.a.Section, ai.secTitle, ai.a.Kind
 		}
-		pid, gid, glabel, ok := b.voteRow(&v)
-		if !ok {
-			return nil
-		}
+		pid, gid, glabel := row.participant, row.gid, row.glabel
 		tbuf = b.csvTime(tbuf, v.UpdatedAt, opt.Labels)
 		if opt.Labels {
 			return c.write(sess.Title, secTitle, b.activityName(ai), kindName(b.t, kind), b.stmts[v.Statement].Text,
@@ -167,7 +164,7 @@ func CommentsCSV(ctx context.Context, w io.Writer, svc *forum.Service, sess *for
 		return err
 	}
 	tbuf := make([]byte, 0, 32)
-	err = svc.ScanComments(ctx, sess.ID, func(cm forum.Comment) error {
+	err = b.scanComments(ctx, svc, func(cm *forum.Comment, row shownRow) error {
 		if c.n%4096 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -176,10 +173,7 @@ func CommentsCSV(ctx context.Context, w io.Writer, svc *forum.Service, sess *for
 		if ai != nil {
 			secID, secTitle = ai.a.Section, ai.secTitle
 		}
-		pid, gid, glabel, ok := b.commentRow(&cm)
-		if !ok {
-			return nil
-		}
+		pid, gid, glabel := row.participant, row.gid, row.glabel
 		tbuf = b.csvTime(tbuf, cm.CreatedAt, opt.Labels)
 		if opt.Labels {
 			return c.write(sess.Title, secTitle, b.activityName(ai), b.stmts[cm.Statement].Text, pid, glabel,

@@ -3,9 +3,11 @@
 // io.Writer; the package knows nothing of HTTP.
 //
 // Exports are streamed: votes and comments come from forum.Service.ScanVotes and
-// ScanComments one at a time and go straight to the writer, so a 10,000-participant session
-// never sits whole in memory. Only small lookups (sections, statements, activities, group
-// counts) are built first.
+// ScanComments one at a time and go to the writer. The default row exports (no pseudonyms)
+// hold the shown rows once to put them in an order that links no two rows of one person
+// (base.scanVotes); the rows are small (about 200 bytes each), so 10,000 participants'
+// 400,000 answers take some 80 MB for the length of the export. Only small lookups
+// (sections, statements, activities, group counts) are built first.
 //
 // Groups follow the anonymity rule of the session, item by item (see forum.GroupResultsOf):
 // aggregates per group are given only for the groups that pass it for the people who
@@ -14,8 +16,11 @@
 package export
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"hash/fnv"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,6 +67,7 @@ const (
 // actInfo is what an export needs to know about an activity.
 type actInfo struct {
 	a        *forum.Activity
+	pos      int              // its place among the session's activities
 	section  *charter.Section // nil if the charter lacks the section
 	options  map[string]string
 	secTitle string
@@ -118,7 +124,7 @@ func load(ctx context.Context, svc *forum.Service, sess *forum.Session, opt foru
 	}
 	for i := range sess.Activities {
 		a := &sess.Activities[i]
-		ai := &actInfo{a: a, options: map[string]string{}}
+		ai := &actInfo{a: a, pos: i, options: map[string]string{}}
 		if sec, ok := ch.SectionByID(a.Section); ok {
 			ai.section, ai.secTitle = sec, sec.Title
 		}
@@ -130,18 +136,199 @@ func load(ctx context.Context, svc *forum.Service, sess *forum.Session, opt foru
 	return b, nil
 }
 
-// voteRow returns what a vote row shows of who answered (forum.RowRule): the participant's
-// pseudonym (empty unless asked for), the group's id (for CSV and JSON) and label (for
-// XLSX); ok is false when the row is left out.
-func (b *base) voteRow(v *forum.Vote) (participant, gid, glabel string, ok bool) {
-	r, ok := b.rows.Vote(v)
-	return r.Participant, r.Group.ID, r.Group.Label, ok
+// shownRow is one row of the vote or comment exports as forum.RowRule lets it show: the
+// participant's pseudonym (empty unless asked for), the group's id (for CSV and JSON) and
+// label (for XLSX).
+type shownRow struct {
+	participant, gid, glabel string
 }
 
-// commentRow is voteRow for a comment row (hidden comments are left out unless asked for).
-func (b *base) commentRow(c *forum.Comment) (participant, gid, glabel string, ok bool) {
-	r, ok := b.rows.Comment(c)
-	return r.Participant, r.Group.ID, r.Group.Label, ok
+func shown(r forum.Row) shownRow { return shownRow{r.Participant, r.Group.ID, r.Group.Label} }
+
+// scanVotes calls fn with every vote row the exports show (forum.RowRule), its time as the
+// row may show it (forum.Row.At). Without pseudonyms the rows come by activity and
+// statement and, within an item, in an order of their own (a hash of the person and the
+// item): in the order the engine keeps them, one person's answers would sit together and
+// tie up again what the empty participant column leaves apart. To put them in that order
+// the rows are held once, compactly (voteRows: 24 bytes a row, values and groups shared).
+func (b *base) scanVotes(ctx context.Context, svc *forum.Service, fn func(v *forum.Vote, r shownRow) error) error {
+	if b.rows.Pseudonyms() {
+		return svc.ScanVotes(ctx, b.sess.ID, func(v forum.Vote) error {
+			r, ok := b.rows.Vote(&v)
+			if !ok {
+				return nil
+			}
+			v.UpdatedAt = r.At
+			return fn(&v, shown(r))
+		})
+	}
+	vr := voteRows{items: map[[2]string]int32{}, values: map[string]int32{}, shown: map[shownRow]int32{}}
+	n := 0
+	err := svc.ScanVotes(ctx, b.sess.ID, func(v forum.Vote) error {
+		r, ok := b.rows.Vote(&v)
+		if !ok {
+			return nil
+		}
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		vr.add(b, &v, r)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return vr.each(fn)
+}
+
+// voteRows holds the default vote rows compactly: each row an item, a value and what it
+// shows of its group (indexes into small shared tables), its minute and its order key.
+type voteRows struct {
+	rows []voteRow
+
+	items     map[[2]string]int32 // activity, statement → index
+	itemList  []voteItem
+	values    map[string]int32
+	valueList []json.RawMessage
+	shown     map[shownRow]int32
+	shownList []shownRow
+}
+
+type voteRow struct {
+	key                uint64
+	item, value, shown int32
+	minute             int32 // forum.Row.At in minutes since 1970 (rows are kept to the minute)
+}
+
+type voteItem struct {
+	activity, statement string
+	pos                 int
+}
+
+func (vr *voteRows) add(b *base, v *forum.Vote, r forum.Row) {
+	ik := [2]string{v.Activity, v.Statement}
+	item, ok := vr.items[ik]
+	if !ok {
+		item = int32(len(vr.itemList))
+		vr.items[ik] = item
+		vr.itemList = append(vr.itemList, voteItem{v.Activity, v.Statement, b.position(v.Activity)})
+	}
+	value, ok := vr.values[string(v.Value)]
+	if !ok {
+		value = int32(len(vr.valueList))
+		vr.values[string(v.Value)] = value
+		vr.valueList = append(vr.valueList, v.Value)
+	}
+	sr := shown(r)
+	si, ok := vr.shown[sr]
+	if !ok {
+		si = int32(len(vr.shownList))
+		vr.shown[sr] = si
+		vr.shownList = append(vr.shownList, sr)
+	}
+	vr.rows = append(vr.rows, voteRow{key: rowKey(v.Participant, v.Activity, v.Statement),
+		item: item, value: value, shown: si, minute: int32(r.At.Unix() / 60)})
+}
+
+// each calls fn with the rows by item (the session's activity order, then statement) and
+// by key within an item.
+func (vr *voteRows) each(fn func(v *forum.Vote, r shownRow) error) error {
+	rank := make([]int, len(vr.itemList))
+	order := make([]int, len(vr.itemList))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(x, y int) int {
+		a, b := vr.itemList[x], vr.itemList[y]
+		return cmp.Or(cmp.Compare(a.pos, b.pos), cmp.Compare(a.activity, b.activity), cmp.Compare(a.statement, b.statement))
+	})
+	for r, i := range order {
+		rank[i] = r
+	}
+	slices.SortFunc(vr.rows, func(x, y voteRow) int {
+		return cmp.Or(cmp.Compare(rank[x.item], rank[y.item]), cmp.Compare(x.key, y.key))
+	})
+	var v forum.Vote
+	for _, row := range vr.rows {
+		it := vr.itemList[row.item]
+		v = forum.Vote{Activity: it.activity, Statement: it.statement, Value: vr.valueList[row.value],
+			UpdatedAt: time.Unix(int64(row.minute)*60, 0).UTC()}
+		if err := fn(&v, vr.shownList[row.shown]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanComments is scanVotes for the comment rows (hidden ones left out unless asked for):
+// without pseudonyms by activity, then by the minute written, then in an order of their own.
+func (b *base) scanComments(ctx context.Context, svc *forum.Service, fn func(c *forum.Comment, r shownRow) error) error {
+	if b.rows.Pseudonyms() {
+		return svc.ScanComments(ctx, b.sess.ID, func(c forum.Comment) error {
+			r, ok := b.rows.Comment(&c)
+			if !ok {
+				return nil
+			}
+			c.CreatedAt = r.At
+			return fn(&c, shown(r))
+		})
+	}
+	type row struct {
+		c   forum.Comment
+		r   shownRow
+		pos int
+		key uint64
+	}
+	var all []row
+	err := svc.ScanComments(ctx, b.sess.ID, func(c forum.Comment) error {
+		r, ok := b.rows.Comment(&c)
+		if !ok {
+			return nil
+		}
+		c.CreatedAt = r.At
+		all = append(all, row{c: c, r: shown(r), pos: b.position(c.Activity), key: rowKey(c.Participant, c.ID, "")})
+		kept := &all[len(all)-1].c
+		kept.Participant, kept.Group = "", ""
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(all, func(x, y row) int {
+		return cmp.Or(cmp.Compare(x.pos, y.pos), cmp.Compare(x.c.Activity, y.c.Activity),
+			x.c.CreatedAt.Compare(y.c.CreatedAt), cmp.Compare(x.key, y.key))
+	})
+	for i := range all {
+		if err := fn(&all[i].c, all[i].r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// position is an activity's place in the session (unknown ones last).
+func (b *base) position(activity string) int {
+	if ai := b.acts[activity]; ai != nil {
+		return ai.pos
+	}
+	return len(b.acts)
+}
+
+// rowKey orders the rows of one item by a hash of who answered and what: a different
+// order for every item, so that no position lines up across items.
+func rowKey(participant, a, b string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(participant))
+	h.Write([]byte{0})
+	h.Write([]byte(a))
+	h.Write([]byte{0})
+	h.Write([]byte(b))
+	// FNV alone keeps keys that differ only in their last bytes in nearly the same order;
+	// a finaliser (SplitMix64's) spreads every bit over the whole key.
+	x := h.Sum64()
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 // itemLabel names an option or statement of a choice or rank activity for people.

@@ -132,11 +132,8 @@ func JSON(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Sess
 	enc := json.NewEncoder(bw)
 	bw.WriteString(`,"comments":[`)
 	comments := streamedArray{ctx: ctx, w: bw}
-	err = svc.ScanComments(ctx, sess.ID, func(c forum.Comment) error {
-		pid, gid, _, ok := b.commentRow(&c)
-		if !ok {
-			return nil
-		}
+	err = b.scanComments(ctx, svc, func(c *forum.Comment, row shownRow) error {
+		pid, gid := row.participant, row.gid
 		if err := comments.next(); err != nil {
 			return err
 		}
@@ -153,11 +150,8 @@ func JSON(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Sess
 	}
 	bw.WriteString(`],"votes":[`)
 	votes := streamedArray{ctx: ctx, w: bw}
-	err = svc.ScanVotes(ctx, sess.ID, func(v forum.Vote) error {
-		pid, gid, _, ok := b.voteRow(&v)
-		if !ok {
-			return nil
-		}
+	err = b.scanVotes(ctx, svc, func(v *forum.Vote, row shownRow) error {
+		pid, gid := row.participant, row.gid
 		if err := votes.next(); err != nil {
 			return err
 		}

@@ -7,7 +7,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"pejl/internal/export"
 	"pejl/internal/forum"
@@ -228,5 +230,76 @@ func TestRowsCarryNoPerson(t *testing.T) {
 		if want := opt.Hidden; (hidden == 1) != want || xhidden != want || jhidden != want {
 			t.Errorf("%+v: the hidden comment in CSV %d, XLSX %v, JSON %v; want %v", opt, hidden, xhidden, jhidden, want)
 		}
+	}
+}
+
+// TestRowOrderLinksNoOne: the default row exports give no order or time that ties two rows
+// of one person together. Vote rows come item by item, each item's rows in an order of its
+// own (not the people's: in the engine's order one person's answers sit side by side, and
+// the k-th row of every item would be the same person), and times only to the minute.
+// ?raw=pseudonym gives exact times.
+func TestRowOrderLinksNoOne(t *testing.T) {
+	t.Parallel()
+	var tick atomic.Int64
+	svc := forum.NewService(openEngine(t), forum.Config{Now: func() time.Time {
+		return time.Date(2025, 11, 25, 13, 30, 0, 0, time.UTC).Add(time.Duration(tick.Add(1)) * 1337 * time.Millisecond)
+	}})
+	t.Cleanup(svc.Close)
+	f := seed(t, svc, "da", []groupSpec{groupFive, groupFour}, 1)
+	ctx := context.Background()
+
+	var buf bytes.Buffer
+	must(t, export.VotesCSV(ctx, &buf, svc, f.sess, export.CSVOptions{}))
+	rows := readCSV(t, buf.Bytes(), ',')
+	acol, scol, vcol, tcol := slices.Index(rows[0], "activity_id"), slices.Index(rows[0], "statement_id"),
+		slices.Index(rows[0], "value"), slices.Index(rows[0], "updated_at")
+	values := map[string][]string{} // item → values in row order
+	var order []string              // items in the order their rows come
+	for _, r := range rows[1:] {
+		item := r[acol] + "/" + r[scol]
+		if n := len(order); n == 0 || order[n-1] != item {
+			if slices.Contains(order, item) {
+				t.Fatalf("the rows of %s are not together: %v", item, order)
+			}
+			order = append(order, item)
+		}
+		values[item] = append(values[item], r[vcol])
+		at, err := time.Parse("2006-01-02T15:04:05.000Z07:00", r[tcol])
+		must(t, err)
+		if at.Second() != 0 || at.Nanosecond() != 0 {
+			t.Errorf("a default row's time is finer than the minute: %s", r[tcol])
+		}
+	}
+	// Everyone answered s2-1 and s2-2, person i with i%5+1 and (i+1)%5+1: in the people's
+	// order every s2-2 row would be its s2-1 row's value plus one.
+	a, b := values["s2-scale/s2-1"], values["s2-scale/s2-2"]
+	if len(a) != len(f.parts) || len(a) != len(b) {
+		t.Fatalf("rows for s2-1 %d, s2-2 %d, people %d", len(a), len(b), len(f.parts))
+	}
+	aligned := 0
+	for k := range a {
+		x, _ := strconv.Atoi(a[k])
+		y, _ := strconv.Atoi(b[k])
+		if y == x%5+1 {
+			aligned++
+		}
+	}
+	// (The first participant replaced their s2-1 answer with 5: one row is off anyway.)
+	if aligned >= len(a)-1 {
+		t.Errorf("the rows of s2-1 and s2-2 line up person by person (%d of %d)", aligned, len(a))
+	}
+
+	buf.Reset()
+	must(t, export.VotesCSV(ctx, &buf, svc, f.sess, export.CSVOptions{Rows: forum.RowOptions{Pseudonyms: true}}))
+	exact := 0
+	for _, r := range readCSV(t, buf.Bytes(), ',')[1:] {
+		at, err := time.Parse("2006-01-02T15:04:05.000Z07:00", r[tcol])
+		must(t, err)
+		if at.Second() != 0 || at.Nanosecond() != 0 {
+			exact++
+		}
+	}
+	if exact == 0 {
+		t.Errorf("raw=pseudonym rows lost their exact times")
 	}
 }

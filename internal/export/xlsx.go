@@ -594,11 +594,8 @@ func (b *base) writeVotes(ctx context.Context, svc *forum.Service, w io.Writer, 
 	loc := b.loc
 	rows := newRowFilter(part, parts)
 	var n int64
-	err := svc.ScanVotes(ctx, b.sess.ID, func(v forum.Vote) error {
-		pid, _, glabel, ok := b.voteRow(&v)
-		if !ok {
-			return nil
-		}
+	err := b.scanVotes(ctx, svc, func(v *forum.Vote, row shownRow) error {
+		pid, glabel := row.participant, row.glabel
 		i := n
 		if n++; n%4096 == 0 && ctx.Err() != nil {
 			return ctx.Err()
@@ -652,11 +649,8 @@ func (b *base) writeComments(ctx context.Context, svc *forum.Service, w io.Write
 	loc := b.loc
 	rows := newRowFilter(part, parts)
 	var n int64
-	err := svc.ScanComments(ctx, b.sess.ID, func(c forum.Comment) error {
-		pid, _, glabel, ok := b.commentRow(&c)
-		if !ok {
-			return nil
-		}
+	err := b.scanComments(ctx, svc, func(c *forum.Comment, row shownRow) error {
+		pid, glabel := row.participant, row.glabel
 		i := n
 		if n++; n%4096 == 0 && ctx.Err() != nil {
 			return ctx.Err()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // What each audience sees of a session is decided here, once (DESIGN rule 13). Every edge
@@ -327,11 +328,19 @@ type rowItem struct {
 	n      int64                // how many answered it
 }
 
-// Row is what one vote or comment row shows of who wrote it.
+// Row is what one vote or comment row shows of who wrote it, and when.
 type Row struct {
 	Participant string    // the pseudonym, only with RowOptions.Pseudonyms
 	Group       GroupView // zero when no group may be shown
+	// At is when the vote was last changed or the comment written: to the minute by
+	// default (exact times of answers given one after another could tie them to one
+	// person), exact with RowOptions.Pseudonyms.
+	At time.Time
 }
+
+// Pseudonyms reports whether the rows carry participants' pseudonyms (and so may come in
+// the order the engine keeps them: by person).
+func (rr *RowRule) Pseudonyms() bool { return rr.opt.Pseudonyms }
 
 // RowRuleOf reads what the row rule needs: every activity's tally and who commented.
 func (s *Service) RowRuleOf(ctx context.Context, sess *Session, opt RowOptions) (*RowRule, error) {
@@ -374,7 +383,7 @@ func (rr *RowRule) Vote(v *Vote) (row Row, ok bool) {
 	if it.n < rr.sess.ResultsFrom() {
 		return Row{}, false
 	}
-	return rr.row(it, v.Participant, v.Group), true
+	return rr.row(it, v.Participant, v.Group, v.UpdatedAt), true
 }
 
 // Comment returns what a comment row shows; ok is false when the row is left out (a hidden
@@ -383,13 +392,13 @@ func (rr *RowRule) Comment(c *Comment) (row Row, ok bool) {
 	if c.Hidden && !rr.opt.Hidden {
 		return Row{}, false
 	}
-	return rr.row(rr.items[c.Activity+"\x00comments"], c.Participant, c.Group), true
+	return rr.row(rr.items[c.Activity+"\x00comments"], c.Participant, c.Group, c.CreatedAt), true
 }
 
-func (rr *RowRule) row(it rowItem, participant, group string) Row {
-	var r Row
+func (rr *RowRule) row(it rowItem, participant, group string, at time.Time) Row {
+	r := Row{At: at.Truncate(time.Minute)}
 	if rr.opt.Pseudonyms {
-		r.Participant = participant
+		r.Participant, r.At = participant, at
 	}
 	if group != "" {
 		r.Group = it.groups[group]
