@@ -367,7 +367,7 @@ func (b *base) renderValue(ai *actInfo, raw json.RawMessage) string {
 	if err := json.Unmarshal(raw, &items); err != nil {
 		return string(raw)
 	}
-	if ai != nil && (ai.a.Kind == forum.KindChoice || ai.a.Kind == forum.KindRank) {
+	if ai != nil && len(ai.options) > 0 {
 		for i, id := range items {
 			if l, ok := ai.options[id]; ok {
 				items[i] = l
@@ -382,7 +382,7 @@ func scaleRange(sess *forum.Session) (lo, hi int) {
 	lo, hi = 1, 5
 	first := true
 	for _, a := range sess.Activities {
-		if a.Kind != forum.KindScale {
+		if a.Layout() != forum.LayoutScale {
 			continue
 		}
 		if first {
@@ -426,39 +426,18 @@ type rankedItem struct {
 	N     int64
 }
 
-// rankedItems lists a choice, rank or words activity's items for display, biggest first.
+// rankedItems lists a LayoutItems activity's items for display (forum.ItemCounts), biggest
+// first; equal ones keep the activity's order (words: alphabetical).
 func (b *base) rankedItems(ai *actInfo, r forum.Results) []rankedItem {
 	var items []rankedItem
-	switch ai.a.Kind {
-	case forum.KindChoice:
-		for _, o := range ai.a.Options {
-			items = append(items, rankedItem{o.ID, o.Label, r.Options[o.ID]})
+	for _, it := range forum.ItemCounts(ai.a, r) {
+		label := it.ID
+		if len(ai.a.Options) > 0 || len(ai.a.Statements) > 0 { // words are their own labels
+			label = b.itemLabel(ai, it.ID)
 		}
-	case forum.KindRank:
-		ids := ai.a.Statements
-		if len(ai.a.Options) > 0 {
-			ids = nil
-			for _, o := range ai.a.Options {
-				ids = append(ids, o.ID)
-			}
-		}
-		for _, id := range ids {
-			items = append(items, rankedItem{id, b.itemLabel(ai, id), r.Points[id]})
-		}
-	case forum.KindWords:
-		for w, n := range r.Words {
-			items = append(items, rankedItem{w, w, n})
-		}
+		items = append(items, rankedItem{it.ID, label, it.N})
 	}
-	sort.SliceStable(items, func(i, j int) bool {
-		if items[i].N != items[j].N {
-			return items[i].N > items[j].N
-		}
-		if ai.a.Kind == forum.KindWords {
-			return items[i].Label < items[j].Label
-		}
-		return false
-	})
+	sort.SliceStable(items, func(i, j int) bool { return items[i].N > items[j].N })
 	return items
 }
 

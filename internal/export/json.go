@@ -109,7 +109,7 @@ func JSON(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Sess
 	for i := range sess.Activities {
 		a := &sess.Activities[i]
 		ja := jsonActivity{Activity: *a, Groups: []forum.GroupResults{}}
-		if a.Kind == forum.KindComments {
+		if a.Layout() == forum.LayoutComments {
 			ja.Tally = jsonCommentsTally{N: shown[a.ID], Hidden: hidden[a.ID]}
 		} else {
 			total, per, _, err := svc.ActivityResults(ctx, forum.ForExport, sess, a)

@@ -115,7 +115,7 @@ func PDFWith(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.S
 	r.lo, r.hi = scaleRange(sess)
 	for i := range sess.Activities {
 		a := &sess.Activities[i]
-		if a.Kind == forum.KindComments {
+		if a.Layout() == forum.LayoutComments {
 			continue
 		}
 		total, per, _, err := svc.ActivityResults(ctx, forum.ForExport, sess, a)
@@ -272,15 +272,15 @@ func (r *report) statementHeight(a *forum.Activity, st string) float64 {
 // and first statement (scale), its whole chart (other kinds), or its heading and first
 // comment.
 func (r *report) firstBlockHeight(a *forum.Activity) float64 {
-	switch a.Kind {
-	case forum.KindScale:
+	switch a.Layout() {
+	case forum.LayoutScale:
 		r.font("", 9.5, colMuted)
 		h := float64(len(r.lines(a.Prompt, contentW)))*4.8 + 1
 		if len(a.Statements) > 0 {
 			h += r.statementHeight(a, a.Statements[0])
 		}
 		return h
-	case forum.KindChoice, forum.KindRank, forum.KindWords:
+	case forum.LayoutItems:
 		r.font("B", 10.5, colInk)
 		h := 2 + float64(len(r.lines(a.Prompt, contentW)))*5 + 6 + 3
 		items := r.rankedItems(r.acts[a.ID], r.results[a.ID])
@@ -292,7 +292,7 @@ func (r *report) firstBlockHeight(a *forum.Activity) float64 {
 			h += float64(len(r.lines(it.Label, 68)))*4.2 + 1.2
 		}
 		return h
-	case forum.KindComments:
+	case forum.LayoutComments:
 		h := 7.0
 		if cs := r.comments[a.ID]; len(cs) > 0 {
 			r.font("", 9, colInk)
@@ -416,7 +416,7 @@ func (r *report) titlePage() {
 		r.font("B", 10, colMuted)
 		prompt := ""
 		for _, a := range r.sess.Activities {
-			if a.Kind == forum.KindScale {
+			if a.Layout() == forum.LayoutScale {
 				prompt = a.Prompt
 				break
 			}
@@ -470,7 +470,7 @@ type legendItem struct {
 func (r *report) scaleLegendItems() []legendItem {
 	var labels []string
 	for _, a := range r.sess.Activities {
-		if a.Kind == forum.KindScale && a.Min == r.lo && a.Max == r.hi && len(a.Labels) == a.Max-a.Min+1 {
+		if a.Ranged() && a.Min == r.lo && a.Max == r.hi && len(a.Labels) == a.Max-a.Min+1 {
 			labels = a.Labels
 			break
 		}
@@ -525,11 +525,11 @@ func (r *report) shown(a *forum.Activity) bool {
 	if !r.opt.OmitUnused {
 		return true
 	}
-	if a.Kind == forum.KindComments {
+	if a.Layout() == forum.LayoutComments {
 		return r.ncomm[a.ID] > 0
 	}
 	res := r.results[a.ID]
-	if a.Kind == forum.KindScale {
+	if a.PerStatement() {
 		for _, sr := range res.Statements {
 			if sr.N > 0 {
 				return true
@@ -589,7 +589,7 @@ func (r *report) overview() {
 	var rows []row
 	lastSec := ""
 	for _, a := range r.activitiesInOrder() {
-		if a.Kind != forum.KindScale || !r.shown(a) {
+		if a.Layout() != forum.LayoutScale || !r.shown(a) {
 			continue
 		}
 		ai := r.acts[a.ID]
@@ -744,15 +744,15 @@ func (r *report) sections() {
 			p.Ln(2)
 		}
 		for _, a := range acts {
-			switch a.Kind {
-			case forum.KindScale:
+			switch a.Layout() {
+			case forum.LayoutScale:
 				r.scaleActivity(a)
-			case forum.KindChoice, forum.KindRank, forum.KindWords:
+			case forum.LayoutItems:
 				r.itemsActivity(a)
 			}
 		}
 		for _, a := range acts {
-			if a.Kind == forum.KindComments {
+			if a.Layout() == forum.LayoutComments {
 				r.commentsActivity(a)
 			}
 		}
@@ -878,7 +878,7 @@ func (r *report) itemsActivity(a *forum.Activity) {
 	p.MultiCell(contentW, 5, r.text(a.Prompt), "", "L", false)
 	r.font("", 8.5, colMuted)
 	note := fmt.Sprintf("%s · %d %s", kindName(t, a.Kind), res.N, t["responses"])
-	if a.Kind == forum.KindRank {
+	if a.K > 0 { // a ranking's Borda points
 		note += " · " + r.rankNote(a.K)
 	}
 	p.CellFormat(contentW, 5, r.text(note), "", 1, "L", false, 0, "")

@@ -323,7 +323,7 @@ func excelTime(t time.Time, loc *time.Location) float64 {
 func (b *base) summarySheet(ctx context.Context, svc *forum.Service, f *excelize.File, st xlsxStyles) error {
 	t := b.t
 	lo, hi := scaleRange(b.sess)
-	results, cols, err := b.resultsOf(ctx, svc, forum.KindScale)
+	results, cols, err := b.resultsOf(ctx, svc, forum.LayoutScale)
 	if err != nil {
 		return err
 	}
@@ -439,7 +439,7 @@ func (b *base) summarySheet(ctx context.Context, svc *forum.Service, f *excelize
 
 func scaleLegend(b *base) string {
 	for _, a := range b.sess.Activities {
-		if a.Kind == forum.KindScale && len(a.Labels) == a.Max-a.Min+1 {
+		if a.Ranged() && len(a.Labels) == a.Max-a.Min+1 {
 			parts := make([]string, len(a.Labels))
 			for i, l := range a.Labels {
 				parts[i] = fmt.Sprintf("%d = %s", a.Min+i, l)
@@ -452,7 +452,7 @@ func scaleLegend(b *base) string {
 
 func (b *base) activitiesSheet(ctx context.Context, svc *forum.Service, f *excelize.File, st xlsxStyles) error {
 	t := b.t
-	results, cols, err := b.resultsOf(ctx, svc, forum.KindChoice, forum.KindRank, forum.KindWords)
+	results, cols, err := b.resultsOf(ctx, svc, forum.LayoutItems)
 	if err != nil {
 		return err
 	}
@@ -473,7 +473,7 @@ func (b *base) activitiesSheet(ctx context.Context, svc *forum.Service, f *excel
 			row := []any{ai.secTitle, a.ID, kindName(t, a.Kind), a.Prompt, it.Label, it.N, total.N}
 			for _, c := range cols {
 				if g := ar.group(c.ID); g != nil {
-					row = append(row, itemCount(a.Kind, g.Results, it.ID), g.Results.N)
+					row = append(row, itemCount(a, g.Results, it.ID), g.Results.N)
 				} else {
 					row = append(row, nil, nil)
 				}
@@ -503,14 +503,14 @@ func (ar *actResults) group(id string) *forum.GroupResults {
 	return nil
 }
 
-// resultsOf reads the results of the session's activities of the kinds, in report order, and
+// resultsOf reads the results of the session's activities of the layouts, in report order, and
 // the group columns they need: every group view that passed the rule somewhere, in the
 // session's order of groups, "other" last.
-func (b *base) resultsOf(ctx context.Context, svc *forum.Service, kinds ...string) ([]actResults, []forum.GroupView, error) {
+func (b *base) resultsOf(ctx context.Context, svc *forum.Service, layouts ...string) ([]actResults, []forum.GroupView, error) {
 	var out []actResults
 	seen := map[string]forum.GroupView{}
 	for _, a := range b.activitiesInOrder() {
-		if !slices.Contains(kinds, a.Kind) {
+		if !slices.Contains(layouts, a.Layout()) {
 			continue
 		}
 		total, per, _, err := svc.ActivityResults(ctx, forum.ForExport, b.sess, a)
@@ -534,14 +534,11 @@ func (b *base) resultsOf(ctx context.Context, svc *forum.Service, kinds ...strin
 	return out, cols, nil
 }
 
-func itemCount(kind string, r forum.Results, id string) int64 {
-	switch kind {
-	case forum.KindChoice:
-		return r.Options[id]
-	case forum.KindRank:
-		return r.Points[id]
-	case forum.KindWords:
-		return r.Words[id]
+func itemCount(a *forum.Activity, r forum.Results, id string) int64 {
+	for _, it := range forum.ItemCounts(a, r) {
+		if it.ID == id {
+			return it.N
+		}
 	}
 	return 0
 }
@@ -564,12 +561,8 @@ var votesWidths = []float64{24, 10, 50, 14, 14, 10, 19, 16}
 func (b *base) votesParts(ctx context.Context, svc *forum.Service) (int, error) {
 	per := int64(0)
 	for _, a := range b.sess.Activities {
-		switch a.Kind {
-		case forum.KindScale:
-			per += int64(len(a.Statements))
-		case forum.KindComments:
-		default:
-			per++
+		if a.Layout() != forum.LayoutComments {
+			per += int64(len(forum.ResultItems(&a)))
 		}
 	}
 	if b.total*per < maxSheetRows-1 {
@@ -614,7 +607,7 @@ func (b *base) writeVotes(ctx context.Context, svc *forum.Service, w io.Writer, 
 		x.str(0, b.stmts[v.Statement].Text)
 		x.str(0, pid)
 		x.str(0, glabel)
-		if ai != nil && ai.a.Kind == forum.KindScale {
+		if ai != nil && ai.a.Layout() == forum.LayoutScale {
 			if n, err := strconv.Atoi(string(v.Value)); err == nil {
 				x.num(0, float64(n))
 			} else {

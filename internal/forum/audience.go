@@ -3,7 +3,6 @@ package forum
 import (
 	"context"
 	"slices"
-	"strconv"
 	"time"
 )
 
@@ -92,6 +91,7 @@ func TallyFor(aud Audience, sess *Session, a *Activity, tally map[string]int64) 
 		return Results{}, nil, false
 	}
 	total = ResultsFromTally(a, tally, "")
+	HideSmallShifts(sess, &total)
 	if !aud.waits() {
 		return total, GroupResultsOf(sess, a, tally), true
 	}
@@ -100,7 +100,7 @@ func TallyFor(aud Audience, sess *Session, a *Activity, tally map[string]int64) 
 		return total, nil, true
 	}
 	for _, g := range GroupResultsOf(sess, a, tally) {
-		if a.Kind == KindScale {
+		if a.PerStatement() {
 			for st := range g.Results.Statements {
 				if withheld[st] {
 					delete(g.Results.Statements, st)
@@ -124,15 +124,19 @@ func TallyFor(aud Audience, sess *Session, a *Activity, tally map[string]int64) 
 func Withhold(sess *Session, a *Activity, r *Results) map[string]bool {
 	k := sess.ResultsFrom()
 	out := map[string]bool{}
-	switch a.Kind {
-	case KindScale:
+	switch {
+	case a.PerStatement():
 		for st, sr := range r.Statements {
 			if sr.N > 0 && sr.N < k {
-				r.Statements[st] = StatementResult{Counts: map[string]int64{}, N: sr.N, Withheld: true}
+				w := StatementResult{Counts: map[string]int64{}, N: sr.N, Withheld: true}
+				if sr.IsGap() {
+					w.Counts, w.GapCounts = nil, map[string]int64{}
+				}
+				r.Statements[st] = w
 				out[st] = true
 			}
 		}
-	case KindChoice, KindRank, KindWords:
+	case a.Kind != KindComments:
 		if r.N > 0 && r.N < k {
 			r.Options, r.Points, r.Words = emptyIfSet(r.Options), emptyIfSet(r.Points), emptyIfSet(r.Words)
 			out[""] = true
@@ -155,21 +159,11 @@ func emptyIfSet(m map[string]int64) map[string]int64 {
 // statement of a scale (keyed by the statement id), or the activity as a whole (key "").
 func ItemRespondents(sess *Session, a *Activity, tally map[string]int64) map[string]*Respondents {
 	out := map[string]*Respondents{}
-	count := func(prefix, field string) int64 {
-		if a.Kind != KindScale {
-			return tally[prefix+"n"]
-		}
-		var n int64
-		for v := a.Min; v <= a.Max; v++ {
-			n += tally[prefix+"s/"+field+"/"+strconv.Itoa(v)]
-		}
-		return n
+	k := kindOf(a.Kind)
+	count := func(prefix, item string) int64 {
+		return k.respondents(a, func(f string) int64 { return tally[prefix+f] }, item)
 	}
-	items := []string{""}
-	if a.Kind == KindScale {
-		items = a.Statements
-	}
-	for _, it := range items {
+	for _, it := range ResultItems(a) {
 		r := &Respondents{Total: count("", it), Groups: map[string]int64{}}
 		for _, g := range sess.Groups {
 			if n := count("g/"+g.ID+"/", it); n > 0 {
@@ -194,18 +188,15 @@ func GroupResultsOf(sess *Session, a *Activity, tally map[string]int64) []GroupR
 	resp := ItemRespondents(sess, a, tally)
 	byID := map[string]*GroupResults{}
 	var order []string
-	items := []string{""}
-	if a.Kind == KindScale {
-		items = a.Statements
-	}
-	for _, it := range items {
+	per := a.PerStatement()
+	for _, it := range ResultItems(a) {
 		r := resp[it]
 		for _, g := range VisibleGroups(sess, r.Total, r.Groups) {
 			res := ResultsFromTally(a, GroupTally(tally, g), "")
 			gr := byID[g.ID]
 			if gr == nil {
 				gr = &GroupResults{Group: g, Results: res}
-				if a.Kind == KindScale {
+				if per {
 					gr.Results.Statements = map[string]StatementResult{}
 				}
 				byID[g.ID] = gr
@@ -218,7 +209,8 @@ func GroupResultsOf(sess *Session, a *Activity, tally map[string]int64) []GroupR
 					gr.Group.Groups = append(gr.Group.Groups, id)
 				}
 			}
-			if a.Kind == KindScale {
+			if per {
+				HideSmallShifts(sess, &res)
 				gr.Results.Statements[it] = res.Statements[it]
 			}
 		}
@@ -373,11 +365,14 @@ func (s *Service) RowRuleOf(ctx context.Context, sess *Session, opt RowOptions) 
 }
 
 // Vote returns what a vote row shows; ok is false when the row is left out (its item has
-// fewer than ResultsFrom answers).
+// fewer than ResultsFrom answers, or the participant took the answer back).
 func (rr *RowRule) Vote(v *Vote) (row Row, ok bool) {
+	if v.Retracted() {
+		return Row{}, false
+	}
 	key := v.Activity + "\x00"
-	if a, found := rr.sess.Activity(v.Activity); found && a.Kind == KindScale {
-		key += v.Statement
+	if a, found := rr.sess.Activity(v.Activity); found {
+		key += VoteStatement(a, v.Statement)
 	}
 	it := rr.items[key]
 	if it.n < rr.sess.ResultsFrom() {

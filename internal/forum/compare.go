@@ -3,7 +3,6 @@ package forum
 import (
 	"context"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -269,18 +268,5 @@ func addCounts(dst, src map[string]int64) {
 
 // statFromCounts makes a 1–5 statement result from counts per value.
 func statFromCounts(counts map[string]int64) StatementResult {
-	r := StatementResult{Counts: map[string]int64{}}
-	var sum int64
-	for v := 1; v <= 5; v++ {
-		k := strconv.Itoa(v)
-		c := counts[k]
-		r.Counts[k] = c
-		r.N += c
-		sum += c * int64(v)
-	}
-	if r.N > 0 {
-		m := Round2(float64(sum) / float64(r.N))
-		r.Mean = &m
-	}
-	return r
+	return scaleStat(func(v string) int64 { return counts[v] }, 1, 5, func(v string) string { return v }, "")
 }

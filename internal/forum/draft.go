@@ -83,6 +83,7 @@ var errStopScan = fmt.Errorf("stop scan")
 // same option ids, in any order) and scale labels (as many as before).
 func sameMeaning(a, b *Activity) bool {
 	if a.Kind != b.Kind || a.Min != b.Min || a.Max != b.Max || a.MaxChoices != b.MaxChoices || a.K != b.K ||
+		a.Budget != b.Budget || !sameAxes(a.Axes, b.Axes) ||
 		!slices.Equal(a.Statements, b.Statements) || len(a.Options) != len(b.Options) ||
 		(len(a.Labels) != len(b.Labels) && len(a.Labels) != 0 && len(b.Labels) != 0) {
 		return false
@@ -97,6 +98,11 @@ func sameMeaning(a, b *Activity) bool {
 		}
 	}
 	return true
+}
+
+// sameAxes reports whether two gap ratings' axes have the same ids and ranges.
+func sameAxes(a, b []Axis) bool {
+	return slices.EqualFunc(a, b, func(x, y Axis) bool { return x.ID == y.ID && x.Min == y.Min && x.Max == y.Max })
 }
 
 // checkDraftable refuses a change to the activity's meaning while voting is open or once it
@@ -131,7 +137,8 @@ func (s *Service) UpdateActivity(ctx context.Context, actor *User, sessionID, ac
 			return Errorf(ENotFound, "There is no activity %q in this session.", activityID)
 		}
 		in := NewActivity{Kind: a.Kind, Section: a.Section, Prompt: a.Prompt, Options: a.Options,
-			MaxChoices: a.MaxChoices, K: a.K, Statements: a.Statements, Min: a.Min, Max: a.Max, Labels: a.Labels}
+			MaxChoices: a.MaxChoices, K: a.K, Statements: a.Statements, Min: a.Min, Max: a.Max, Labels: a.Labels,
+			Axes: a.Axes, Budget: a.Budget}
 		set(&in.Prompt, p.Prompt)
 		set(&in.Options, p.Options)
 		set(&in.MaxChoices, p.MaxChoices)
@@ -151,7 +158,7 @@ func (s *Service) UpdateActivity(ctx context.Context, actor *User, sessionID, ac
 		if a.Kind == KindComments && p.Prompt != nil && b.Prompt == "" {
 			b.Prompt = commentsPrompt[sess.Language]
 		}
-		b.ID, b.State, b.Results = a.ID, a.State, a.Results
+		b.ID, b.State, b.Results, b.Round, b.RoundOf = a.ID, a.State, a.Results, a.Round, a.RoundOf
 		if !sameMeaning(a, &b) {
 			if err := s.checkDraftable(ctx, sess, a, "change the meaning of"); err != nil {
 				return err

@@ -26,6 +26,8 @@ const (
 	KindRank     = "rank"
 	KindWords    = "words"
 	KindComments = "comments"
+	KindGap      = "gap"
+	KindPoints   = "points"
 )
 
 // Activity voting and results states.
@@ -64,14 +66,21 @@ type Activity struct {
 	K          int      `json:"k,omitempty"`
 	// Agreement names the agreement a follow-up item asks about ("Er aftalen gennemført?").
 	Agreement string `json:"agreement,omitempty"`
-	State     string `json:"state"`
-	Results   string `json:"results"`
+	// Axes are a gap rating's two questions (today, wanted).
+	Axes []Axis `json:"axes,omitempty"`
+	// Budget is what a points activity shares out.
+	Budget int `json:"budget,omitempty"`
+	// Round is 2 for a round opened from RoundOf, the activity whose round 1 it repeats.
+	Round   int    `json:"round,omitempty"`
+	RoundOf string `json:"round_of,omitempty"`
+	State   string `json:"state"`
+	Results string `json:"results"`
 }
 
-// MarshalJSON writes min and max for scale activities even when min is 0.
+// MarshalJSON writes min and max for ranged kinds (scale) even when min is 0.
 func (a Activity) MarshalJSON() ([]byte, error) {
 	type plain Activity
-	if a.Kind != KindScale {
+	if !a.Ranged() {
 		return json.Marshal(plain(a))
 	}
 	return json.Marshal(struct {
@@ -228,6 +237,10 @@ type Vote struct {
 	// the engine can take it back when the vote is replaced.
 	Contrib []Delta `json:"contrib"`
 }
+
+// Retracted reports whether the participant took the answer back: the vote counts
+// nothing (every counted vote adds to its tally).
+func (v *Vote) Retracted() bool { return len(v.Contrib) == 0 }
 
 // Delta adds N to one tally field.
 type Delta struct {

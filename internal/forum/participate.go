@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -171,6 +170,9 @@ type VoteIn struct {
 	Activity  string
 	Statement string
 	Value     json.RawMessage
+	// Retract takes the participant's answer back (to the statement, for a per-statement
+	// kind): the vote is stored with no value and no longer counts (see Vote.Retracted).
+	Retract bool
 }
 
 // Vote validates and stores a vote, waiting until the engine holds it durably. A repeated
@@ -245,9 +247,29 @@ func (s *Service) buildVote(ctx context.Context, sessionID string, p *Participan
 	if err := s.checkOpen(ctx, sessionID); err != nil {
 		return Vote{}, err
 	}
-	value, contrib, err := ValueOf(a, in.Statement, in.Value)
-	if err != nil {
-		return Vote{}, err
+	st := VoteStatement(a, in.Statement)
+	var value json.RawMessage
+	var contrib []Delta
+	if in.Retract {
+		if a.PerStatement() && !contains(a.Statements, in.Statement) {
+			return Vote{}, badValue("Name one of the activity's statements (\"statement\").")
+		}
+		if a.Kind == KindComments {
+			return Vote{}, badValue("This activity takes comments, not votes: send a \"comment\".")
+		}
+		value = json.RawMessage("null")
+	} else {
+		value, contrib, err = ValueOf(a, in.Statement, in.Value)
+		if err != nil {
+			return Vote{}, err
+		}
+		if a.RoundOf != "" {
+			more, err := s.shiftDeltas(ctx, sessionID, p.ID, a, st, value)
+			if err != nil {
+				return Vote{}, err
+			}
+			contrib = append(contrib, more...)
+		}
 	}
 	if a.Kind == KindWords {
 		if err := s.admitWords(ctx, sessionID, a.ID, contrib); err != nil {
@@ -260,10 +282,6 @@ func (s *Service) buildVote(ctx context.Context, sessionID string, p *Participan
 			contrib = append(contrib, Delta{Field: "g/" + p.Group + "/" + d.Field, N: d.N})
 		}
 	}
-	st := ""
-	if a.Kind == KindScale {
-		st = in.Statement
-	}
 	return Vote{Participant: p.ID, Group: p.Group, Activity: a.ID, Statement: st, Value: value,
 		UpdatedAt: s.now(), Contrib: contrib}, nil
 }
@@ -271,88 +289,13 @@ func (s *Service) buildVote(ctx context.Context, sessionID string, p *Participan
 func badValue(format string, args ...any) error { return Errorf(EInvalidValue, format, args...) }
 
 // ValueOf checks a vote's value against the activity's rules and returns the value in
-// normal form and what it adds to the tally. Tally fields: scale "s/<statement>/<value>"
-// and "s/<statement>/n"; choice "o/<option>" and "n"; rank "p/<item>" (Borda points) and
-// "n"; words "w/<word>" and "n".
+// normal form and what it adds to the tally (see each kind's file for its tally fields).
 func ValueOf(a *Activity, statement string, raw json.RawMessage) (json.RawMessage, []Delta, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return nil, nil, badValue("The vote needs a \"value\".")
 	}
-	switch a.Kind {
-	case KindScale:
-		if !contains(a.Statements, statement) {
-			return nil, nil, badValue("Name one of the activity's statements (\"statement\").")
-		}
-		var f float64
-		isNum := raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9')
-		if err := json.Unmarshal(raw, &f); err != nil || !isNum || f != float64(int(f)) || int(f) < a.Min || int(f) > a.Max {
-			return nil, nil, badValue("The value must be a whole number from %d to %d.", a.Min, a.Max)
-		}
-		v := int(f)
-		return json.RawMessage(strconv.Itoa(v)), []Delta{
-			{Field: "s/" + statement + "/" + strconv.Itoa(v), N: 1},
-			{Field: "s/" + statement + "/n", N: 1},
-		}, nil
-	case KindChoice:
-		var ids []string
-		if err := json.Unmarshal(raw, &ids); err != nil || len(ids) < 1 || len(ids) > a.MaxChoices {
-			return nil, nil, badValue("The value must be a list of 1 to %d option ids.", a.MaxChoices)
-		}
-		if dupOrUnknown(ids, optionIDs(a)) {
-			return nil, nil, badValue("Choose each option at most once, from the activity's options.")
-		}
-		d := []Delta{{Field: "n", N: 1}}
-		for _, id := range ids {
-			d = append(d, Delta{Field: "o/" + id, N: 1})
-		}
-		out, _ := json.Marshal(ids)
-		return out, d, nil
-	case KindRank:
-		var ids []string
-		if err := json.Unmarshal(raw, &ids); err != nil || len(ids) < 1 || len(ids) > a.K {
-			return nil, nil, badValue("The value must be a list of 1 to %d items, best first.", a.K)
-		}
-		items := a.Statements
-		if len(a.Options) > 0 {
-			items = optionIDs(a)
-		}
-		if dupOrUnknown(ids, items) {
-			return nil, nil, badValue("Rank each item at most once, from the activity's items.")
-		}
-		d := []Delta{{Field: "n", N: 1}}
-		for i, id := range ids {
-			d = append(d, Delta{Field: "p/" + id, N: int64(a.K - i)})
-		}
-		out, _ := json.Marshal(ids)
-		return out, d, nil
-	case KindWords:
-		var words []string
-		if err := json.Unmarshal(raw, &words); err != nil || len(words) < 1 || len(words) > MaxWords {
-			return nil, nil, badValue("The value must be a list of 1 to %d words.", MaxWords)
-		}
-		seen := map[string]bool{}
-		var norm []string
-		for _, w := range words {
-			w = NormalizeWord(w)
-			if w == "" || utf8.RuneCountInString(w) > MaxWordRunes {
-				return nil, nil, badValue("Each word must have 1 to %d letters.", MaxWordRunes)
-			}
-			if !seen[w] {
-				seen[w] = true
-				norm = append(norm, w)
-			}
-		}
-		d := []Delta{{Field: "n", N: 1}}
-		for _, w := range norm {
-			d = append(d, Delta{Field: "w/" + w, N: 1})
-		}
-		out, _ := json.Marshal(norm)
-		return out, d, nil
-	case KindComments:
-		return nil, nil, badValue("This activity takes comments, not votes: send a \"comment\".")
-	}
-	return nil, nil, badValue("This activity takes no votes.")
+	return kindOf(a.Kind).value(a, statement, raw)
 }
 
 // NormalizeWord case-folds a word and collapses its inner spaces.
@@ -552,6 +495,9 @@ func (s *Service) Mine(ctx context.Context, sessionID, participantID string) (*M
 	}
 	m := &Mine{Votes: []MineVote{}, Comments: []MineComment{}, Upvoted: []string{}}
 	for _, v := range votes {
+		if v.Retracted() {
+			continue
+		}
 		m.Votes = append(m.Votes, MineVote{Activity: v.Activity, Statement: v.Statement, Value: v.Value})
 	}
 	cs, err := s.e.ParticipantComments(ctx, sessionID, participantID)

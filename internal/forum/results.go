@@ -6,18 +6,51 @@ import (
 	"errors"
 	"math"
 	"sort"
-	"strconv"
 	"strings"
 )
 
-// StatementResult is one statement's distribution on a scale.
+// StatementResult is one statement's results: for a scale its distribution; for a gap
+// rating the distributions of both axes, the mean own gap and its distribution.
 type StatementResult struct {
 	Counts map[string]int64 `json:"counts"`
 	N      int64            `json:"n"`
 	Mean   *float64         `json:"mean"`
+	// Skipped counts the "ved ikke" answers, which are in neither N nor the mean.
+	Skipped int64 `json:"skipped"`
 	// Withheld: fewer than the session's ResultsFrom have answered, so only N is given
 	// (counts empty, mean null). Set only in what the room and the exports see.
 	Withheld bool `json:"withheld,omitempty"`
+	// Gap rating: each axis as a scale's result, the mean of the own gaps (wanted −
+	// today, of those who gave both) and how many had each own gap. N counts the answers.
+	Today     *StatementResult `json:"-"`
+	Wanted    *StatementResult `json:"-"`
+	Gap       *float64         `json:"-"`
+	GapCounts map[string]int64 `json:"-"`
+	// Shift from round 1, in a round 2 (see Shift).
+	Shift *Shift `json:"-"`
+}
+
+// IsGap reports whether the result is a gap rating's.
+func (sr StatementResult) IsGap() bool { return sr.GapCounts != nil }
+
+// MarshalJSON writes a scale's or a gap rating's statement result.
+func (sr StatementResult) MarshalJSON() ([]byte, error) {
+	if sr.IsGap() {
+		return json.Marshal(struct {
+			Today     *StatementResult `json:"today"`
+			Wanted    *StatementResult `json:"wanted"`
+			Gap       *float64         `json:"gap"`
+			GapCounts map[string]int64 `json:"gap_counts"`
+			N         int64            `json:"n"`
+			Withheld  bool             `json:"withheld,omitempty"`
+			Shift     *Shift           `json:"shift,omitempty"`
+		}{sr.Today, sr.Wanted, sr.Gap, sr.GapCounts, sr.N, sr.Withheld, sr.Shift})
+	}
+	type plain StatementResult
+	return json.Marshal(struct {
+		plain
+		Shift *Shift `json:"shift,omitempty"`
+	}{plain(sr), sr.Shift})
 }
 
 // Results are an activity's results, shaped by its kind (see the spec's table).
@@ -44,41 +77,7 @@ type withheldJSON struct {
 
 // MarshalJSON writes the spec's results object for the kind.
 func (r Results) MarshalJSON() ([]byte, error) {
-	switch r.Kind {
-	case KindScale:
-		return json.Marshal(struct {
-			Statements map[string]StatementResult `json:"statements"`
-			withheldJSON
-		}{r.Statements, withheldJSON{r.Withheld, r.MinResponses}})
-	case KindChoice:
-		return json.Marshal(struct {
-			Options map[string]int64 `json:"options"`
-			N       int64            `json:"n"`
-			withheldJSON
-		}{r.Options, r.N, withheldJSON{r.Withheld, r.MinResponses}})
-	case KindRank:
-		return json.Marshal(struct {
-			Points map[string]int64 `json:"points"`
-			N      int64            `json:"n"`
-			withheldJSON
-		}{r.Points, r.N, withheldJSON{r.Withheld, r.MinResponses}})
-	case KindWords:
-		return json.Marshal(struct {
-			Words map[string]int64 `json:"words"`
-			N     int64            `json:"n"`
-			withheldJSON
-		}{r.Words, r.N, withheldJSON{r.Withheld, r.MinResponses}})
-	case KindComments:
-		cs := r.Comments
-		if cs == nil {
-			cs = []Comment{}
-		}
-		return json.Marshal(struct {
-			Comments []Comment `json:"comments"`
-			N        int64     `json:"n"`
-		}{cs, r.N})
-	}
-	return []byte("{}"), nil
+	return kindOf(r.Kind).marshal(r, withheldJSON{r.Withheld, r.MinResponses})
 }
 
 // Round2 rounds to two decimals, as means are shown.
@@ -90,52 +89,16 @@ func Round2(f float64) float64 { return math.Round(f*100) / 100 }
 func ResultsFromTally(a *Activity, tally map[string]int64, prefix string) Results {
 	r := Results{Kind: a.Kind}
 	get := func(f string) int64 { return tally[prefix+f] }
-	switch a.Kind {
-	case KindScale:
-		r.Statements = make(map[string]StatementResult, len(a.Statements))
-		for _, st := range a.Statements {
-			sr := StatementResult{Counts: map[string]int64{}}
-			var sum int64
-			for v := a.Min; v <= a.Max; v++ {
-				c := get("s/" + st + "/" + strconv.Itoa(v))
-				sr.Counts[strconv.Itoa(v)] = c
-				sr.N += c
-				sum += c * int64(v)
-			}
-			if sr.N > 0 {
-				m := Round2(float64(sum) / float64(sr.N))
-				sr.Mean = &m
-			}
-			r.Statements[st] = sr
-		}
-	case KindChoice:
-		r.Options = map[string]int64{}
-		for _, o := range a.Options {
-			r.Options[o.ID] = get("o/" + o.ID)
-		}
-		r.N = get("n")
-	case KindRank:
-		r.Points = map[string]int64{}
-		items := a.Statements
-		if len(a.Options) > 0 {
-			items = optionIDs(a)
-		}
-		for _, id := range items {
-			if p := get("p/" + id); p != 0 {
-				r.Points[id] = p
+	fields := tally
+	if prefix != "" {
+		fields = map[string]int64{}
+		for f, n := range tally {
+			if rest, ok := strings.CutPrefix(f, prefix); ok {
+				fields[rest] = n
 			}
 		}
-		r.N = get("n")
-	case KindWords:
-		r.Words = map[string]int64{}
-		wp := prefix + "w/"
-		for f, c := range tally {
-			if c > 0 && strings.HasPrefix(f, wp) {
-				r.Words[f[len(wp):]] = c
-			}
-		}
-		r.N = get("n")
 	}
+	kindOf(a.Kind).results(a, get, fields, &r)
 	return r
 }
 

@@ -17,6 +17,9 @@ func TestValueOf(t *testing.T) {
 	rank := &Activity{ID: "r", Kind: KindRank, Statements: []string{"x", "y", "z", "w"}, K: 3}
 	words := &Activity{ID: "w", Kind: KindWords}
 	comments := &Activity{ID: "k", Kind: KindComments}
+	gap := &Activity{ID: "g", Kind: KindGap, Statements: []string{"s1-1"},
+		Axes: []Axis{{ID: AxisToday, Min: 1, Max: 5}, {ID: AxisWanted, Min: 1, Max: 5}}}
+	points := &Activity{ID: "p", Kind: KindPoints, Statements: []string{"x", "y"}, Budget: 100}
 	tests := []struct {
 		name      string
 		a         *Activity
@@ -32,7 +35,21 @@ func TestValueOf(t *testing.T) {
 		{"scale above", scale, "s1-1", "6", true, "", nil},
 		{"scale fraction", scale, "s1-1", "3.5", true, "", nil},
 		{"scale string", scale, "s1-1", `"3"`, true, "", nil},
-		{"scale null", scale, "s1-1", `null`, true, "", nil},
+		{"scale null is ved ikke", scale, "s1-1", `null`, false, "null", map[string]int64{"s/s1-1/skip": 1}},
+		{"gap both", gap, "s1-1", `{"today":2,"wanted":5}`, false, `{"today":2,"wanted":5}`,
+			map[string]int64{"s/s1-1/n": 1, "a/today/s1-1/2": 1, "a/wanted/s1-1/5": 1, "d/s1-1/3": 1}},
+		{"gap wanted ved ikke", gap, "s1-1", `{"today":4,"wanted":null}`, false, `{"today":4,"wanted":null}`,
+			map[string]int64{"s/s1-1/n": 1, "a/today/s1-1/4": 1, "a/wanted/s1-1/skip": 1}},
+		{"gap out of range", gap, "s1-1", `{"today":0,"wanted":5}`, true, "", nil},
+		{"gap unknown axis", gap, "s1-1", `{"today":1,"later":5}`, true, "", nil},
+		{"gap not object", gap, "s1-1", `3`, true, "", nil},
+		{"gap no statement", gap, "", `{"today":1,"wanted":1}`, true, "", nil},
+		{"points ok", points, "", `{"y":60,"x":40}`, false, `{"x":40,"y":60}`, map[string]int64{"n": 1, "p/x": 40, "p/y": 60}},
+		{"points over budget", points, "", `{"x":60,"y":41}`, true, "", nil},
+		{"points negative", points, "", `{"x":-1,"y":41}`, true, "", nil},
+		{"points fraction", points, "", `{"x":1.5}`, true, "", nil},
+		{"points unknown item", points, "", `{"q":1}`, true, "", nil},
+		{"points none", points, "", `{}`, true, "", nil},
 		{"scale unknown statement", scale, "s9-9", "3", true, "", nil},
 		{"scale no statement", scale, "", "3", true, "", nil},
 		{"scale empty", scale, "s1-1", "", true, "", nil},
@@ -94,7 +111,7 @@ func TestResultsFromTally(t *testing.T) {
 		t.Fatalf("got %+v mean %v", sr, sr.Mean)
 	}
 	b, _ := json.Marshal(r)
-	want := `{"statements":{"s1":{"counts":{"1":0,"2":3,"3":1,"4":0,"5":2},"n":6,"mean":3.17}}}`
+	want := `{"statements":{"s1":{"counts":{"1":0,"2":3,"3":1,"4":0,"5":2},"n":6,"mean":3.17,"skipped":0}}}`
 	if string(b) != want {
 		t.Fatalf("json %s\nwant %s", b, want)
 	}
@@ -104,7 +121,7 @@ func TestResultsFromTally(t *testing.T) {
 	}
 	empty := ResultsFromTally(a, nil, "")
 	b, _ = json.Marshal(empty)
-	if string(b) != `{"statements":{"s1":{"counts":{"1":0,"2":0,"3":0,"4":0,"5":0},"n":0,"mean":null}}}` {
+	if string(b) != `{"statements":{"s1":{"counts":{"1":0,"2":0,"3":0,"4":0,"5":0},"n":0,"mean":null,"skipped":0}}}` {
 		t.Fatalf("empty json %s", b)
 	}
 }

@@ -518,7 +518,7 @@ type Command struct {
 	// ID is the facilitator's message id: a command whose id the session has seen already
 	// changes nothing (the first one stands), whichever socket or instance it comes through.
 	ID       string `json:"id,omitempty"`
-	Type     string `json:"type"` // goto, open, close, show_results, hide_results, moderate, present, timer, end, publish
+	Type     string `json:"type"` // goto, open, close, show_results, hide_results, round, moderate, present, timer, end, publish
 	Section  string `json:"section,omitempty"`
 	Activity string `json:"activity,omitempty"`
 	Comment  string `json:"comment,omitempty"`
@@ -568,6 +568,8 @@ func (s *Service) Do(ctx context.Context, actor *User, sessionID string, cmd Com
 			sess.CurrentSection = cmd.Section
 			sess.State = StateLive
 			sess.Stage = &Stage{Kind: StageSection, Section: cmd.Section}
+		case "round":
+			return startRound(sess, cmd.Activity)
 		case "present":
 			return s.present(ctx, sess, cmd)
 		case "timer":
@@ -673,6 +675,8 @@ type NewActivity struct {
 	Min        int      `json:"min"`
 	Max        int      `json:"max"`
 	Labels     []string `json:"labels"`
+	Axes       []Axis   `json:"axes"`
+	Budget     int      `json:"budget"`
 }
 
 // AddActivity adds an activity to a section of the session (closed, results hidden).
@@ -718,117 +722,9 @@ func buildActivity(c *charter.Charter, sess *Session, in NewActivity) (Activity,
 		return Activity{}, invalid("prompt", "The prompt may be at most %d characters.", MaxPromptRunes)
 	}
 	a := Activity{Kind: in.Kind, Section: section.ID, Prompt: prompt, State: ActivityClosed, Results: ResultsHidden}
-	checkStatements := func(ids []string) ([]string, error) {
-		seen := map[string]bool{}
-		for _, id := range ids {
-			if _, _, ok := c.Statement(id); !ok {
-				return nil, invalid("statements", "There is no statement %q in this charter.", id)
-			}
-			if seen[id] {
-				return nil, invalid("statements", "Statement %q is named twice.", id)
-			}
-			seen[id] = true
-		}
-		return ids, nil
-	}
-	sectionStatements := func() []string {
-		ids := make([]string, len(section.Statements))
-		for i, st := range section.Statements {
-			ids[i] = st.ID
-		}
-		return ids
-	}
-	checkOptions := func(min int) ([]Option, error) {
-		if len(in.Options) < min || len(in.Options) > MaxOptions {
-			return nil, invalid("options", "Give between %d and %d options.", min, MaxOptions)
-		}
-		opts := make([]Option, len(in.Options))
-		seen := map[string]bool{}
-		for i, o := range in.Options {
-			o.Label = strings.TrimSpace(o.Label)
-			if o.Label == "" || utf8.RuneCountInString(o.Label) > 200 {
-				return nil, invalid("options", "Option %d needs a label of 1–200 characters.", i+1)
-			}
-			if o.ID == "" {
-				o.ID = fmt.Sprintf("o%d", i+1)
-			}
-			if !groupIDRe.MatchString(o.ID) || seen[o.ID] {
-				return nil, invalid("options", "Option id %q must be unique and use only a–z, 0–9, - and _.", o.ID)
-			}
-			seen[o.ID] = true
-			opts[i] = o
-		}
-		return opts, nil
-	}
-	var err error
-	switch in.Kind {
-	case KindScale:
-		a.Min, a.Max = in.Min, in.Max
-		if a.Min == 0 && a.Max == 0 {
-			a.Min, a.Max = 1, 5
-		}
-		if a.Min < 0 || a.Max > 10 || a.Max <= a.Min {
-			return a, invalid("max", "A scale runs from min to max within 0–10, with max above min.")
-		}
-		a.Labels = in.Labels
-		if len(a.Labels) == 0 && a.Min == 1 && a.Max == 5 {
-			a.Labels = append([]string(nil), scaleLabels[sess.Language]...)
-		}
-		if len(a.Labels) != 0 && len(a.Labels) != a.Max-a.Min+1 {
-			return a, invalid("labels", "Give one label per scale value, or none.")
-		}
-		if a.Prompt == "" {
-			a.Prompt = scalePrompt[sess.Language]
-		}
-		a.Statements = in.Statements
-		if len(a.Statements) == 0 {
-			a.Statements = sectionStatements()
-		}
-		if len(a.Statements) == 0 {
-			return a, invalid("statements", "This section has no statements to rate.")
-		}
-		a.Statements, err = checkStatements(a.Statements)
-	case KindChoice:
-		a.Options, err = checkOptions(2)
-		a.MaxChoices = in.MaxChoices
-		if a.MaxChoices == 0 {
-			a.MaxChoices = 1
-		}
-		if err == nil && (a.MaxChoices < 1 || a.MaxChoices > len(a.Options)) {
-			err = invalid("max_choices", "max_choices must be between 1 and the number of options.")
-		}
-	case KindRank:
-		switch {
-		case len(in.Options) > 0:
-			a.Options, err = checkOptions(2)
-		case len(in.Statements) > 0:
-			a.Statements, err = checkStatements(in.Statements)
-		case in.Scope == "charter":
-			for _, sec := range c.Sections {
-				for _, st := range sec.Statements {
-					a.Statements = append(a.Statements, st.ID)
-				}
-			}
-		case in.Scope == "" || in.Scope == "section":
-			a.Statements = sectionStatements()
-		default:
-			err = invalid("scope", "scope must be \"section\" or \"charter\".")
-		}
-		n := len(a.Options) + len(a.Statements)
-		if err == nil && n < 2 {
-			err = invalid("statements", "A ranking needs at least two items.")
-		}
-		a.K = in.K
-		if a.K == 0 {
-			a.K = min(3, n)
-		}
-		if err == nil && (a.K < 1 || a.K > n || a.K > 10) {
-			err = invalid("k", "k must be between 1 and the number of items (at most 10).")
-		}
-	case KindWords:
-	case KindComments:
-	default:
-		return a, invalid("kind", "The kind must be one of scale, choice, rank, words, comments.")
+	err := kindOf(in.Kind).build(&kindBuild{c: c, sess: sess, section: section, in: in}, &a)
+	if kinds[in.Kind] == nil {
+		return a, err
 	}
 	if a.Prompt == "" && a.Kind != KindComments {
 		return a, invalid("prompt", "Give the activity a prompt.")

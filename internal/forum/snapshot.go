@@ -16,8 +16,8 @@ type ActivityView struct {
 	Groups []GroupResults `json:"groups,omitempty"`
 	// Respondents is how many have answered (facilitator view only; see Answered).
 	Respondents *int64 `json:"respondents,omitempty"`
-	// Items name the statements of a rank activity with their text, since they may come
-	// from other sections than the one on screen.
+	// Items name the statements of a rank or points activity with their text, since they
+	// may come from other sections than the one on screen.
 	Items []charter.Statement `json:"items,omitempty"`
 }
 
@@ -106,7 +106,7 @@ func (s *Service) Snapshot(ctx context.Context, sess *Session) (*Snapshot, error
 				snap.Sections = append(snap.Sections, *sec)
 			}
 		}
-		if a.Kind == KindRank {
+		if !a.PerStatement() {
 			for _, id := range a.Statements {
 				if st, _, ok := ch.Statement(id); ok {
 					av.Items = append(av.Items, st)

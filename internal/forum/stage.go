@@ -149,15 +149,15 @@ func (s *Service) ExpireTimer(ctx context.Context, sessionID string) error {
 }
 
 // Answered is how many participants have answered an activity, from its results: the
-// voters of a choice, ranking or words; for a scale, the most answers any one of its
-// statements has; for comments, the visible comments.
+// voters of a choice, ranking, points or words; for a scale or gap rating, the most answers
+// any one of its statements has ("ved ikke" included); for comments, the visible comments.
 func Answered(r Results) int64 {
-	if r.Kind != KindScale {
+	if !kindOf(r.Kind).perStatement() {
 		return r.N
 	}
 	var n int64
 	for _, st := range r.Statements {
-		n = max(n, st.N)
+		n = max(n, st.N+st.Skipped)
 	}
 	return n
 }

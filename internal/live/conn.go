@@ -637,7 +637,7 @@ func (c *conn) handleTask(l *lane, data []byte) {
 		// A vote's time is bounded by the batcher (it always answers within the engine's
 		// timeout), so it needs no timer of its own.
 		pv := h.svc.StartVote(h.workCtx, c.sessionID, c.part, forum.VoteIn{ClientID: m.ID,
-			Activity: m.Activity, Statement: m.Statement, Value: m.Value})
+			Activity: m.Activity, Statement: m.Statement, Value: m.Value, Retract: m.Retract})
 		l.pending = append(l.pending, pendingVote{c: c, id: m.ID, pv: pv})
 		return
 	}

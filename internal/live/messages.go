@@ -28,6 +28,7 @@ const (
 	typePresent     = "present"
 	typeTimer       = "timer"
 	typePublish     = "publish"
+	typeRound       = "round"
 )
 
 // inMsg is every client message, flat: each type uses some of the fields. Unknown fields
@@ -47,6 +48,8 @@ type inMsg struct {
 	Statement string          `json:"statement"`
 	Value     json.RawMessage `json:"value"`
 	Text      string          `json:"text"`
+	// vote: take the answer back instead (value is ignored)
+	Retract bool `json:"retract"`
 	// upvote, moderate: a comment id
 	Comment string `json:"comment"`
 	// goto
@@ -88,6 +91,7 @@ var msgKinds = map[string]kind{
 	typePresent:     kindFacilitator,
 	typeTimer:       kindFacilitator,
 	typePublish:     kindFacilitator,
+	typeRound:       kindFacilitator,
 }
 
 // decodeError is a message that cannot be handled; id is the message's id when it could

@@ -539,7 +539,7 @@ func (r *room) presenterView(ctx context.Context, acts []forum.ActivityView, com
 			return nil, err
 		}
 		acts[i].Tally, acts[i].Groups = nil, nil
-		if ok && a.Kind == forum.KindComments {
+		if ok && a.Layout() == forum.LayoutComments {
 			out = append(out, res.Comments...)
 			walls[a.ID] = commentIDs(res.Comments)
 		} else if ok {
@@ -786,7 +786,7 @@ func (r *room) readTallies(ctx context.Context, v int64) bool {
 	sess := r.st.sess
 	for i := range sess.Activities {
 		a := &sess.Activities[i]
-		if a.Kind == forum.KindComments {
+		if a.Layout() == forum.LayoutComments {
 			continue
 		}
 		tr := r.trackOf(a.ID)

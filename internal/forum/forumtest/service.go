@@ -163,6 +163,10 @@ func RunService(t *testing.T, newEngine func(t *testing.T) forum.Engine) {
 		{"SelfPacedByHand", testSvcSelfPacedByHand},
 		{"Agreements", testSvcAgreements},
 		{"CompareFollowUp", testSvcCompareFollowUp},
+		{"DontKnowAndRetract", testSvcDontKnowAndRetract},
+		{"Gap", testSvcGap},
+		{"Points", testSvcPoints},
+		{"Rounds", testSvcRounds},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, NewHarness(t, newEngine(t))) })
@@ -302,7 +306,6 @@ func testSvcVoteRules(t *testing.T, h *Harness) {
 		{"scale 6", scale, st1, `6`, "", forum.EInvalidValue},
 		{"scale 3.5", scale, st1, `3.5`, "", forum.EInvalidValue},
 		{"scale \"3\"", scale, st1, `"3"`, "", forum.EInvalidValue},
-		{"scale null", scale, st1, `null`, "", forum.EInvalidValue},
 		{"scale no value", scale, st1, ``, "", forum.EInvalidValue},
 		{"scale unknown statement", scale, sec.ID + "-999", `3`, "", forum.EInvalidValue},
 		{"scale no statement", scale, "", `3`, "", forum.EInvalidValue},
