@@ -863,7 +863,7 @@ func TestErrorTable(t *testing.T) {
 	// Every socket code the spec lists is reachable from the table, and nothing maps
 	// outside the spec's list.
 	spec := map[string]bool{"bad_message": true, "unknown_activity": true, "activity_closed": true,
-		"invalid_value": true, "rate_limited": true, "session_ended": true, "forbidden": true, "unavailable": true}
+		"invalid_value": true, "rate_limited": true, "session_ended": true, "session_closed": true, "forbidden": true, "unavailable": true}
 	seen := map[string]bool{}
 	for _, code := range socketCodes {
 		if !spec[code] {
