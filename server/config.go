@@ -9,6 +9,7 @@ import (
 	"github.com/caarlos0/env/v11"
 
 	"pejl/internal/forum"
+	"pejl/internal/sso"
 )
 
 // Config is Pejl's configuration, read from environment variables. Every field is
@@ -63,6 +64,39 @@ type Config struct {
 	// Limits bound load per account, client address, participant and session
 	// (docs/operations.md lists them).
 	Limits LimitsConfig
+	// OIDC is single sign-on (off unless PEJL_OIDC_ISSUER is set).
+	OIDC OIDCConfig
+}
+
+// OIDCConfig is single sign-on with OpenID Connect (docs/operations.md).
+type OIDCConfig struct {
+	Issuer       string `env:"PEJL_OIDC_ISSUER"`
+	ClientID     string `env:"PEJL_OIDC_CLIENT_ID"`
+	ClientSecret string `env:"PEJL_OIDC_CLIENT_SECRET"`
+	// RedirectURL defaults to PEJL_PUBLIC_URL + /api/v1/auth/oidc/callback.
+	RedirectURL    string   `env:"PEJL_OIDC_REDIRECT_URL"`
+	AllowedDomains []string `env:"PEJL_OIDC_ALLOWED_DOMAINS" envSeparator:","`
+	AllowedGroups  []string `env:"PEJL_OIDC_ALLOWED_GROUPS" envSeparator:","`
+	GroupsClaim    string   `env:"PEJL_OIDC_GROUPS_CLAIM" envDefault:"groups"`
+	AdminClaim     string   `env:"PEJL_OIDC_ADMIN_CLAIM"`
+	Scopes         []string `env:"PEJL_OIDC_SCOPES" envSeparator:" "`
+	Label          string   `env:"PEJL_OIDC_LABEL" envDefault:"Microsoft"`
+}
+
+// sso is the sso package's configuration.
+func (o OIDCConfig) sso() sso.Config {
+	trim := func(in []string) []string {
+		var out []string
+		for _, s := range in {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return sso.Config{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret, RedirectURL: o.RedirectURL,
+		Scopes: trim(o.Scopes), AllowedDomains: trim(o.AllowedDomains), AllowedGroups: trim(o.AllowedGroups),
+		GroupsClaim: o.GroupsClaim, AdminClaim: o.AdminClaim, Label: strings.TrimSpace(o.Label)}
 }
 
 // LimitsConfig is forum.Limits from the environment; 0 takes the default.
@@ -131,5 +165,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return cfg, fmt.Errorf("configuration: PEJL_TIMEZONE %q is not a time zone such as Europe/Copenhagen", cfg.Timezone)
 	}
 	cfg.Location = loc
+	if cfg.OIDC.Issuer != "" && cfg.OIDC.RedirectURL == "" {
+		cfg.OIDC.RedirectURL = cfg.PublicURL + "/api/v1/auth/oidc/callback"
+	}
+	if err := cfg.OIDC.sso().Check(); err != nil {
+		return cfg, fmt.Errorf("configuration: %w", err)
+	}
 	return cfg, nil
 }

@@ -32,9 +32,24 @@ func TestLoadConfig(t *testing.T) {
 		{"PEJL_RETENTION": "soon"},
 		{"PEJL_RETENTION": "-1h"},
 		{"PEJL_TIMEZONE": "Mars/Olympus"},
+		{"PEJL_OIDC_ISSUER": "https://login.microsoftonline.com/t/v2.0"},
+		{"PEJL_OIDC_ISSUER": "https://login.microsoftonline.com/t/v2.0", "PEJL_OIDC_CLIENT_ID": "c", "PEJL_OIDC_ADMIN_CLAIM": "roles"},
 	} {
 		if _, err := loadConfig(env(bad)); err == nil || !strings.Contains(err.Error(), "configuration") {
 			t.Errorf("%v: err %v", bad, err)
 		}
+	}
+
+	// Single sign-on: the redirect URL follows the public URL; lists are trimmed.
+	cfg, err = loadConfig(env(map[string]string{"PEJL_PUBLIC_URL": "https://pejl.kommune.dk",
+		"PEJL_OIDC_ISSUER": "https://login.microsoftonline.com/t/v2.0", "PEJL_OIDC_CLIENT_ID": "c", "PEJL_OIDC_CLIENT_SECRET": "s",
+		"PEJL_OIDC_ALLOWED_DOMAINS": "kommune.dk, skole.kommune.dk", "PEJL_OIDC_ADMIN_CLAIM": "roles=Pejl.Admin"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := cfg.OIDC.sso()
+	if sc.RedirectURL != "https://pejl.kommune.dk/api/v1/auth/oidc/callback" || len(sc.AllowedDomains) != 2 || sc.AllowedDomains[1] != "skole.kommune.dk" ||
+		sc.GroupsClaim != "groups" || sc.Label != "Microsoft" || !sc.Enabled() {
+		t.Errorf("sso config %+v", sc)
 	}
 }

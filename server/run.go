@@ -26,6 +26,7 @@ import (
 	"pejl/internal/live"
 	"pejl/internal/memstore"
 	"pejl/internal/redisstore"
+	"pejl/internal/sso"
 )
 
 // devAdminEmail is the account made on a first start with no admin configured, so that a
@@ -103,7 +104,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		metrics = nil // only on its own listener
 	}
 	https := strings.HasPrefix(cfg.PublicURL, "https://")
+	var provider *sso.Provider
+	if cfg.OIDC.Issuer != "" {
+		if provider, err = sso.New(cfg.OIDC.sso()); err != nil {
+			return fmt.Errorf("single sign-on: %w", err)
+		}
+		log.Info("single sign-on with OpenID Connect", "issuer", cfg.OIDC.Issuer, "redirect_url", cfg.OIDC.RedirectURL,
+			"allowed_domains", cfg.OIDC.AllowedDomains, "allowed_groups", cfg.OIDC.AllowedGroups)
+	}
 	handler := httpapi.New(httpapi.Config{
+		SSO:            provider,
 		Service:        svc,
 		Logger:         log,
 		PublicURL:      cfg.PublicURL,

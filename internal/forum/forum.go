@@ -285,6 +285,9 @@ type User struct {
 	// LoginEpoch grows when every login of the user ends (password change, "log out
 	// everywhere", deactivation): a login made under an earlier epoch no longer counts.
 	LoginEpoch int `json:"login_epoch,omitempty"`
+	// SSOIssuer and SSOSubject link the account to a single sign-on identity (SSOLogin).
+	SSOIssuer  string `json:"sso_issuer,omitempty"`
+	SSOSubject string `json:"sso_subject,omitempty"`
 }
 
 // IsAdmin reports whether the user may see and do everything.

@@ -17,10 +17,12 @@ type userJSON struct {
 	Role      string    `json:"role"`
 	CreatedAt time.Time `json:"created_at"`
 	Disabled  bool      `json:"disabled,omitempty"`
+	// SSO: the account is linked to a single sign-on identity.
+	SSO bool `json:"sso,omitempty"`
 }
 
 func userOut(u *forum.User) userJSON {
-	return userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, CreatedAt: u.CreatedAt, Disabled: u.Disabled}
+	return userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, CreatedAt: u.CreatedAt, Disabled: u.Disabled, SSO: u.SSOSubject != ""}
 }
 
 // tokenJSON is an API token as listed: never its hash.

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"pejl/internal/forum"
+	"pejl/internal/sso"
 )
 
 // Live serves the WebSocket routes; package live implements it. httpapi has already checked
@@ -68,6 +69,8 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// Version is reported by GET /api/v1/config; default the module's build version.
 	Version string
+	// SSO is the OpenID provider facilitators may log in with; nil for none.
+	SSO *sso.Provider
 }
 
 // api is the HTTP edge's state: its dependencies, closed over by the handler makers.

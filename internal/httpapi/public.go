@@ -16,11 +16,15 @@ func (a *api) retentionDays() int {
 // GET /api/v1/config (public) → {"version","retention_days","languages"}.
 func (a *api) handleConfig() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		c.JSON(http.StatusOK, gin.H{
+		out := gin.H{
 			"version":        a.cfg.Version,
 			"retention_days": a.retentionDays(),
 			"languages":      []string{"da", "en"},
-		})
+		}
+		if a.cfg.SSO != nil {
+			out["sso"] = gin.H{"login_url": "/api/v1/auth/oidc/login", "label": a.cfg.SSO.Label()}
+		}
+		c.JSON(http.StatusOK, out)
 	}
 }
 

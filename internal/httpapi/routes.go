@@ -25,6 +25,8 @@ func (a *api) routes(r *gin.Engine) {
 	v1.GET("/config", a.handleConfig())
 	v1.POST("/auth/login", a.handleLogin())
 	v1.POST("/auth/logout", a.handleLogout())
+	v1.GET("/auth/oidc/login", a.handleSSOLogin())
+	v1.GET("/auth/oidc/callback", a.handleSSOCallback())
 	v1.GET("/join/:code", a.handleJoinLookup())
 	v1.GET("/join/:code/live", a.handleParticipantLive())
 	// The facilitator socket checks the Origin before it authenticates, so it does its own.

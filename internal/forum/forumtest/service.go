@@ -167,6 +167,7 @@ func RunService(t *testing.T, newEngine func(t *testing.T) forum.Engine) {
 		{"Gap", testSvcGap},
 		{"Points", testSvcPoints},
 		{"Rounds", testSvcRounds},
+		{"SSO", testSvcSSO},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, NewHarness(t, newEngine(t))) })
