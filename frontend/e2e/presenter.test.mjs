@@ -345,6 +345,35 @@ test('the presenter is a stage fitted to the screen', async (t) => {
     await con.waitForTimeout(600);
     assert.equal(await pres.locator(`[data-stage="results"][data-activity="${S.rank}"][data-page-index="0"]`).count(), 1, 'keys in a field do not step');
 
+    // Presenter notes: written in the console, for the facilitator only.
+    const NOTE = 'Husk at spørge Kirsten om eksemplet fra hjemmeplejen';
+    await con.getByRole('button', { name: 'Skriv noter' }).click();
+    await con.getByLabel('Noter til afsnittet Værdigrundlag').fill(NOTE);
+    await con.getByRole('button', { name: 'Gem noter' }).click();
+    await waitText(con.locator('[data-notes-text]'), /Kirsten om eksemplet/);
+    assert.equal((await view()).notes?.s2, NOTE, "the facilitator's view has the notes");
+    await pres.reload();
+    await pres.locator('[data-stage]').waitFor();
+    const welcome = await crowd.evaluate(
+      (code) =>
+        new Promise((ok, fail) => {
+          const ws = new WebSocket(`${location.origin.replace(/^http/, 'ws')}/api/v1/join/${code}/live`);
+          ws.onopen = () => ws.send(JSON.stringify({ type: 'hello' }));
+          ws.onmessage = (e) => {
+            if (JSON.parse(e.data).type === 'welcome') (ws.close(), ok(e.data));
+          };
+          setTimeout(() => fail(new Error('no welcome')), 15000);
+        }),
+      S.code,
+    );
+    assert.ok(welcome.includes('"section":{"id":"s2"'), "the phone's welcome has the section");
+    const presView = await (await fac.request.get(`${server.base}/api/v1/sessions/${S.id}?audience=presenter`)).text();
+    const joinInfo = await (await fac.request.get(`${server.base}/api/v1/join/${S.code}`)).text();
+    for (const [what, text] of [['a presenter frame', frames.join('\n')], ["the presenter's view", presView], ["a phone's welcome", welcome], ['the join lookup', joinInfo]]) {
+      assert.ok(!text.includes('Kirsten'), `${what} holds the presenter notes`);
+    }
+    assert.ok(!(await pres.locator('body').innerText()).includes('Kirsten'), 'the notes are not on the projector');
+
     // The discussion timer, from the console to the projector.
     await con.locator('#timer-min').fill('nul');
     await con.getByRole('button', { name: 'Start nedtælling' }).click();

@@ -21,6 +21,8 @@ const (
 	maxSections       = 200
 	maxStatements     = 1000
 	maxStatementRunes = 500
+	// MaxNotesRunes bounds a section's presenter notes (in the charter and in a session).
+	MaxNotesRunes = 4000
 )
 
 // Charter is a parsed charter document.
@@ -42,6 +44,10 @@ type Section struct {
 	Unrated    bool        `json:"unrated,omitempty"` // marked "{.unrated}": shown and discussed, not rated
 	Body       string      `json:"body"`              // prose, kept as text; paragraphs joined with "\n\n"
 	Statements []Statement `json:"statements"`        // the section's top-level bullets; never nil
+	// Notes are the presenter notes of the section ("<!-- noter: … -->"): for the facilitator
+	// only. Never encoded with the section: a view that may show them (forum.NotesFor) lists
+	// them on their own.
+	Notes string `json:"-"`
 }
 
 // Statement is one top-level bullet of a section: the thing people rate and comment on.

@@ -66,6 +66,7 @@ type parser struct {
 	listBase int           // indent of the first bullet of the list stmt belongs to
 	blank    bool          // the previous line was blank
 	fence    string        // the open code fence ("```" or "~~~" …), or ""
+	notes    *stmtBuilder  // presenter notes being collected ("<!-- noter:" … "-->"), or nil
 
 	statements int // statements so far, in all sections
 }
@@ -137,6 +138,9 @@ func (p *parser) parse(src []byte) *Charter {
 	}
 	p.closeStmt()
 	p.endPara()
+	if p.notes != nil {
+		p.problem(p.notes.line, `the presenter notes are not closed: end them with "-->"`, `noterne er ikke afsluttet: slut dem med "-->"`)
+	}
 
 	if p.titleLine == 0 {
 		p.problem(1, `no title: start the charter with a line "# Title"`, `ingen titel: begynd med en linje "# Titel"`)
@@ -249,6 +253,24 @@ func frontValue(v string) (string, bool) {
 func (p *parser) line(n int, raw string) {
 	line := strings.TrimRight(raw, " \t")
 
+	if p.notes != nil {
+		p.notesLine(line)
+		return
+	}
+	if p.fence == "" {
+		if rest, ok := opensNotes(line); ok {
+			p.closeStmt()
+			p.endPara()
+			if len(p.sections) == 0 {
+				p.problem(n, "presenter notes belong to a section: put them under a \"##\" heading",
+					"noter hører til et afsnit: skriv dem under en overskrift med \"##\"")
+			}
+			p.notes = &stmtBuilder{line: n}
+			p.notesLine(rest)
+			return
+		}
+	}
+
 	if p.fence != "" {
 		p.addPara(line, "\n")
 		if closesFence(line, p.fence) {
@@ -354,6 +376,53 @@ func (p *parser) heading(n, level int, title string) {
 		Unrated:    unrated,
 		Statements: []Statement{},
 	}})
+}
+
+// opensNotes reports whether a line starts presenter notes, "<!-- noter:" or "<!-- notes:"
+// (any case), and returns what follows the colon.
+func opensNotes(line string) (string, bool) {
+	t := strings.TrimSpace(line)
+	if !strings.HasPrefix(t, "<!--") {
+		return "", false
+	}
+	t = strings.TrimLeft(t[4:], " \t")
+	for _, word := range []string{"noter:", "notes:"} {
+		if len(t) >= len(word) && strings.EqualFold(t[:len(word)], word) {
+			return t[len(word):], true
+		}
+	}
+	return "", false
+}
+
+// notesLine adds a line to the presenter notes being collected; "-->" ends them, and they go
+// to the section they are in (paragraphs of several notes joined by a blank line).
+func (p *parser) notesLine(line string) {
+	text, done := line, false
+	if i := strings.Index(line, "-->"); i >= 0 {
+		text, done = line[:i], true
+	}
+	nb := p.notes
+	if nb.b.Len() > 0 {
+		nb.b.WriteByte('\n')
+	}
+	nb.b.WriteString(strings.TrimSpace(text))
+	if !done {
+		return
+	}
+	p.notes = nil
+	notes := strings.TrimSpace(nb.b.String())
+	if len(p.sections) == 0 || notes == "" {
+		return
+	}
+	sec := &p.sections[len(p.sections)-1].sec
+	if sec.Notes != "" {
+		sec.Notes += "\n\n"
+	}
+	sec.Notes += notes
+	if n := utf8.RuneCountInString(sec.Notes); n > MaxNotesRunes {
+		p.problem(nb.line, fmt.Sprintf("the section's presenter notes are %d characters long; at most %d are allowed", n, MaxNotesRunes),
+			fmt.Sprintf("afsnittets noter er %d tegn lange; højst %d tegn er tilladt", n, MaxNotesRunes))
+	}
 }
 
 // addPara adds a line to the paragraph being collected, separated from the previous line by

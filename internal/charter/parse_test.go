@@ -466,3 +466,49 @@ func TestParseUnratedSection(t *testing.T) {
 		t.Errorf("the built-in charter's Baggrund is not marked unrated, or another section is")
 	}
 }
+
+// Presenter notes: "<!-- noter: … -->" (or notes:) on one line or several, under a section;
+// never in the section's body, never encoded with the section.
+func TestParseNotes(t *testing.T) {
+	src := "# Title\n\n## One\n\n<!-- noter: Start med en runde. -->\n\n- A statement\n\n" +
+		"<!-- NOTES:\n  Ask for an example.\n\n  Then wait. -->\nBody text.\n\n## Two\n\n- B\n"
+	c, err := Parse([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, two := c.Sections[0], c.Sections[1]
+	if want := "Start med en runde.\n\nAsk for an example.\n\nThen wait."; one.Notes != want {
+		t.Errorf("notes of One = %q, want %q", one.Notes, want)
+	}
+	if one.Body != "Body text." || len(one.Statements) != 1 {
+		t.Errorf("One: body %q, %d statements", one.Body, len(one.Statements))
+	}
+	if two.Notes != "" {
+		t.Errorf("notes of Two = %q", two.Notes)
+	}
+	b, _ := json.Marshal(c)
+	if strings.Contains(string(b), "runde") || strings.Contains(string(b), "notes") {
+		t.Errorf("the charter's JSON holds the notes: %s", b)
+	}
+
+	for _, tc := range []struct{ src, want string }{
+		{"# T\n\n<!-- noter: x -->\n\n## S\n", `line 3: presenter notes belong to a section`},
+		{"# T\n\n## S\n\n<!-- noter: x\n\n- y\n", `line 5: the presenter notes are not closed`},
+		{"# T\n\n## S\n\n<!-- noter: " + strings.Repeat("å", MaxNotesRunes+1) + " -->\n", `line 5: the section's presenter notes are 4001 characters long`},
+	} {
+		_, err := Parse([]byte(tc.src))
+		var pe *ParseError
+		if !errors.As(err, &pe) || !strings.Contains(fmt.Sprintf("line %d: %s", pe.Problems[0].Line, pe.Problems[0].Message), tc.want) {
+			t.Errorf("%q: %v, want %q", tc.src[:min(len(tc.src), 30)], err, tc.want)
+			continue
+		}
+		if pe.Problems[0].Danish == "" {
+			t.Errorf("%q: no Danish message", tc.want)
+		}
+	}
+	// An HTML comment that is not notes stays body text, as before.
+	c, _ = Parse([]byte("# T\n\n## S\n\n<!-- a remark -->\n"))
+	if c.Sections[0].Notes != "" || c.Sections[0].Body != "<!-- a remark -->" {
+		t.Errorf("a plain comment: notes %q, body %q", c.Sections[0].Notes, c.Sections[0].Body)
+	}
+}

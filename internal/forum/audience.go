@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"pejl/internal/charter"
 )
 
 // What each audience sees of a session is decided here, once (DESIGN rule 13). Every edge
@@ -423,4 +425,24 @@ func UpsertComment(aud Audience, sess *Session, a *Activity, list []Comment, c C
 // may be showing it.
 func RetractsComment(aud Audience, sess *Session, a *Activity, c *Comment) bool {
 	return aud.room() && c != nil && c.Hidden && a != nil && a.ID == c.Activity && SeesResults(aud, sess, a)
+}
+
+// NotesFor returns the presenter notes the audience may read, by section id: the
+// facilitator's console gets them (the session's own, else the charter's); no one else ever
+// does — not the phones, not the presenter screen, not an export.
+func NotesFor(aud Audience, sess *Session, ch *charter.Charter) map[string]string {
+	if aud != ForFacilitator || ch == nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, sec := range ch.Sections {
+		text := sec.Notes
+		if own, ok := sess.Notes[sec.ID]; ok {
+			text = own
+		}
+		if text != "" {
+			out[sec.ID] = text
+		}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package forum
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"time"
 )
@@ -75,6 +76,7 @@ func (s *Service) CopySession(ctx context.Context, actor *User, id string, in Co
 	cp.Commands, cp.Stage, cp.Timer, cp.SharedWith, cp.Rev = nil, nil, nil, nil, 0
 	cp.Rehearsal, cp.Template, cp.Shared = in.Rehearsal, in.Template != "", in.Template
 	cp.Groups = append([]Group(nil), src.Groups...)
+	cp.Notes = maps.Clone(src.Notes)
 	cp.Activities = make([]Activity, len(src.Activities))
 	for i, a := range src.Activities {
 		a.State, a.Results = ActivityClosed, ResultsHidden

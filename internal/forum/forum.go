@@ -134,6 +134,9 @@ type Session struct {
 	Commands []string `json:"commands,omitempty"`
 	// AutoApprove: new comments need no approval before the room sees them.
 	AutoApprove bool `json:"auto_approve,omitempty"`
+	// Notes are presenter notes by section id, set in the console: they replace the
+	// charter's notes of that section ("" for none). Facilitators only (NotesFor).
+	Notes map[string]string `json:"notes,omitempty"`
 	// Stage is what the presenter screen shows, when the facilitator put something up.
 	Stage *Stage `json:"stage,omitempty"`
 	// Timer is the running countdown, if any.

@@ -72,6 +72,8 @@ type SessionPatch struct {
 	SharedWith *[]string `json:"shared_with"`
 	// AutoApprove: new comments reach the room without approval.
 	AutoApprove *bool `json:"auto_approve"`
+	// Notes sets the presenter notes of the sections named (section id → text; "" for none).
+	Notes map[string]string `json:"notes"`
 	// OpensAt and ClosesAt move a self-paced session's window; Published shows its results
 	// to the participants (or hides them again).
 	OpensAt   *time.Time `json:"opens_at"`
@@ -442,6 +444,11 @@ func (s *Service) UpdateSession(ctx context.Context, actor *User, id string, p S
 		if p.AutoApprove != nil {
 			sess.AutoApprove = *p.AutoApprove
 		}
+		if len(p.Notes) > 0 {
+			if err := s.setNotes(ctx, sess, p.Notes); err != nil {
+				return err
+			}
+		}
 		if p.OpensAt != nil || p.ClosesAt != nil {
 			if !sess.SelfPaced() {
 				return invalid("closes_at", "Only a self-paced session (pace \"self\") opens and closes at set times.")
@@ -730,4 +737,26 @@ func buildActivity(c *charter.Charter, sess *Session, in NewActivity) (Activity,
 		return a, invalid("prompt", "Give the activity a prompt.")
 	}
 	return a, err
+}
+
+// setNotes sets presenter notes of sections of the session's charter.
+func (s *Service) setNotes(ctx context.Context, sess *Session, notes map[string]string) error {
+	ch, err := s.Charter(ctx, sess.CharterID)
+	if err != nil {
+		return err
+	}
+	for id, text := range notes {
+		if _, ok := ch.SectionByID(id); !ok {
+			return invalid("notes", "There is no section %q in this charter.", id)
+		}
+		text = strings.TrimSpace(text)
+		if utf8.RuneCountInString(text) > charter.MaxNotesRunes {
+			return invalid("notes", "Presenter notes may be at most %d characters.", charter.MaxNotesRunes)
+		}
+		if sess.Notes == nil {
+			sess.Notes = map[string]string{}
+		}
+		sess.Notes[id] = text
+	}
+	return nil
 }

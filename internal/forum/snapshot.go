@@ -196,6 +196,8 @@ type View struct {
 	// Themes and Agreements of the session (facilitator view).
 	Themes     []Theme     `json:"themes"`
 	Agreements []Agreement `json:"agreements"`
+	// Notes are the presenter notes by section id: the facilitator's view only (NotesFor).
+	Notes map[string]string `json:"notes,omitempty"`
 }
 
 // View returns the facilitator view of a session the actor may see.
@@ -236,7 +238,7 @@ func (s *Service) ViewFor(ctx context.Context, sess *Session, aud Audience) (*Vi
 	}
 	v := &View{Session: s.Info(sess), Charter: ch, Activities: []ActivityView{}, Epoch: epoch, Version: version,
 		Participants: ParticipantsView{Count: total, Groups: GroupCounts(VisibleGroups(sess, total, counts))},
-		Themes:       orEmpty(sess.Themes), Agreements: orEmpty(sess.Agreements)}
+		Themes:       orEmpty(sess.Themes), Agreements: orEmpty(sess.Agreements), Notes: NotesFor(aud, sess, ch)}
 	for i := range sess.Activities {
 		a := &sess.Activities[i]
 		r, per, _, err := s.ActivityResults(ctx, ForFacilitator, sess, a)

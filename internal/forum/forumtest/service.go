@@ -159,6 +159,7 @@ func RunService(t *testing.T, newEngine func(t *testing.T) forum.Engine) {
 		{"FirstAdminOnce", testSvcFirstAdminOnce},
 		{"InputHygiene", testSvcInputHygiene},
 		{"Approval", testSvcApproval},
+		{"Notes", testSvcNotes},
 		{"SelfPaced", testSvcSelfPaced},
 		{"SelfPacedByHand", testSvcSelfPacedByHand},
 		{"Agreements", testSvcAgreements},

@@ -189,6 +189,8 @@ export interface FacilitatorView {
   charter: Charter;
   activities: Activity[];
   participants: Presence;
+  /** Presenter notes by section id (the facilitator's view only). */
+  notes?: Record<string, string>;
 }
 
 /** GET /api/v1/join/{code} */
