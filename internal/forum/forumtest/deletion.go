@@ -21,13 +21,14 @@ func RunDeletion(t *testing.T, e forum.Engine, dataDir, addr string) {
 	ctx := t.Context()
 	seed := func(secret string) *forum.Session {
 		t.Helper()
-		s, _, _, _, _, comments := votingSession(t, h)
+		s, scale, _, _, _, comments := votingSession(t, h)
 		p, _, err := h.Svc.Hello(ctx, s, "", "Navn-"+secret, "leder")
 		noErr(t, "Hello", err)
 		_, err = h.Svc.AddComment(ctx, s.ID, p, forum.CommentIn{ClientID: "c1", Activity: comments, Text: "Kommentar " + secret})
 		noErr(t, "AddComment", err)
-		_, err = h.Svc.Vote(ctx, s.ID, p, forum.VoteIn{ClientID: "v1", Activity: s.Activities[0].ID,
-			Statement: s.Activities[0].Statements[0], Value: json.RawMessage(`2`)})
+		a, _ := s.Activity(scale)
+		_, err = h.Svc.Vote(ctx, s.ID, p, forum.VoteIn{ClientID: "v1", Activity: scale,
+			Statement: a.Statements[0], Value: json.RawMessage(`2`)})
 		noErr(t, "Vote", err)
 		if addr != "" {
 			_, err = h.Svc.JoinLookup(ctx, "00000000", addr)
