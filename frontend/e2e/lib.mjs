@@ -24,7 +24,7 @@ export const PHONE = { width: 390, height: 844 };
 export const SMALL_PHONE = { width: 320, height: 640 };
 export const DESKTOP = { width: 1280, height: 800 };
 
-function freePort() {
+export function freePort() {
   return new Promise((ok, fail) => {
     const srv = createServer();
     srv.unref();
@@ -52,10 +52,11 @@ export async function until(fn, { timeout = 10_000, interval = 100, message = 'c
 }
 
 /** Start PEJL_BIN (default ../bin/pejl) on a free loopback port with a temporary data dir. */
-export async function startServer() {
+/** Start the server; `port` and `env` (more environment variables) are optional. */
+export async function startServer({ port: chosen, env: extra = {} } = {}) {
   const bin = resolve(frontendDir, process.env.PEJL_BIN || '../bin/pejl');
   if (!existsSync(bin)) throw new Error(`server binary not found at ${bin}: run "make build" in the repository root, or set PEJL_BIN`);
-  const port = await freePort();
+  const port = chosen ?? (await freePort());
   const base = `http://127.0.0.1:${port}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'pejl-e2e-'));
   const password = randomBytes(12).toString('base64url');
@@ -68,6 +69,7 @@ export async function startServer() {
     PEJL_DATA_DIR: join(dataDir, 'data'),
     PEJL_ADMIN_EMAIL: 'admin@example.dk',
     PEJL_ADMIN_PASSWORD: password,
+    ...extra,
   };
   delete env.PEJL_REDIS_URL;
   mkdirSync(env.PEJL_DATA_DIR, { recursive: true });
