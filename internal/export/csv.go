@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"io"
 	"strconv"
 	"time"
@@ -13,7 +14,7 @@ import (
 
 // VotesColumns are the columns of votes.csv, in order (the API contract's machine form).
 var VotesColumns = []string{"session_id", "section_id", "section_title", "activity_id", "activity_kind",
-	"statement_id", "statement_text", "participant", "group", "value", "updated_at"}
+	"statement_id", "statement_text", "participant", "group", "value", "updated_at", "round", "gap"}
 
 // CommentsColumns are the columns of comments.csv, in order (the API contract's machine form,
 // with starred added at the end).
@@ -23,7 +24,7 @@ var CommentsColumns = []string{"session_id", "section_id", "section_title", "act
 // votesLabelColumns and commentsLabelColumns are the word keys of the headers of the form for
 // people (CSVOptions.Labels), in order.
 var (
-	votesLabelColumns    = []string{"session", "section", "activity", "kind", "statement", "participant", "group", "value", "updated_at"}
+	votesLabelColumns    = []string{"session", "section", "activity", "kind", "statement", "participant", "group", "value", "updated_at", "round", "gap"}
 	commentsLabelColumns = []string{"session", "section", "activity", "statement", "participant", "group", "comment", "upvotes", "hidden", "starred", "created_at"}
 )
 
@@ -134,17 +135,33 @@ func VotesCSV(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.
 		}
 		pid, gid, glabel := row.participant, row.gid, row.glabel
 		tbuf = b.csvTime(tbuf, v.UpdatedAt, opt.Labels)
+		round, gap := b.roundAndGap(ai, v.Value)
 		if opt.Labels {
 			return c.write(sess.Title, secTitle, b.activityName(ai), kindName(b.t, kind), b.stmts[v.Statement].Text,
-				pid, glabel, b.valueText(ai, v.Value), string(tbuf))
+				pid, glabel, b.valueText(ai, v.Value), string(tbuf), round, gap)
 		}
 		return c.write(sess.ID, secID, secTitle, v.Activity, kind, v.Statement, b.stmts[v.Statement].Text,
-			pid, gid, string(v.Value), string(tbuf))
+			pid, gid, string(v.Value), string(tbuf), round, gap)
 	})
 	if err != nil {
 		return err
 	}
 	return c.close()
+}
+
+// roundAndGap are a vote row's round ("1" or "2" for an activity with rounds, else empty)
+// and own gap (wanted − today, for a gap rating with both axes given; else empty).
+func (b *base) roundAndGap(ai *actInfo, value json.RawMessage) (round, gap string) {
+	if ai == nil {
+		return "", ""
+	}
+	if n := b.sess.RoundOf(ai.a); n > 0 {
+		round = strconv.Itoa(n)
+	}
+	if g, ok := forum.OwnGap(ai.a, value); ok {
+		gap = strconv.Itoa(g)
+	}
+	return round, gap
 }
 
 // CommentsCSV writes comments.csv: every comment, hidden ones included (hidden says so), in

@@ -363,6 +363,15 @@ func (b *base) valueText(ai *actInfo, raw json.RawMessage) string {
 }
 
 func (b *base) renderValue(ai *actInfo, raw json.RawMessage) string {
+	if string(raw) == "null" {
+		return b.t["dont_know"]
+	}
+	if len(raw) > 0 && raw[0] == '{' { // a gap rating's axes, or a points activity's shares
+		var m map[string]*int
+		if json.Unmarshal(raw, &m) == nil && ai != nil {
+			return b.objectText(ai, m)
+		}
+	}
 	var items []string
 	if err := json.Unmarshal(raw, &items); err != nil {
 		return string(raw)
@@ -375,6 +384,30 @@ func (b *base) renderValue(ai *actInfo, raw json.RawMessage) string {
 		}
 	}
 	return strings.Join(items, "; ")
+}
+
+// objectText renders an object value: a gap rating's "I dag 3 · Ønsket 5" (an axis left at
+// ved ikke says so), or a points activity's "Tillid 60 · Mod 40" in the activity's order.
+func (b *base) objectText(ai *actInfo, m map[string]*int) string {
+	var parts []string
+	num := func(v *int) string {
+		if v == nil {
+			return b.t["dont_know"]
+		}
+		return strconv.Itoa(*v)
+	}
+	if ai.a.Layout() == forum.LayoutGap {
+		for _, x := range ai.a.Axes {
+			parts = append(parts, b.t[x.ID]+" "+num(m[x.ID]))
+		}
+	} else {
+		for _, id := range forum.Items(ai.a) {
+			if v, ok := m[id]; ok {
+				parts = append(parts, b.itemLabel(ai, id)+" "+num(v))
+			}
+		}
+	}
+	return strings.Join(parts, b.t["scale_legend_sep"])
 }
 
 // scaleRange is the span of values over every scale activity (1–5 for default sessions).
@@ -497,6 +530,15 @@ var words = map[string]map[string]string{
 		"upvotes_short":    "enige",
 		"mean_note":        "Gns. = Gennemsnit på skalaen fra %d til %d.",
 		"scale_legend_sep": " · ",
+		"kind_gap":         "I dag / Ønsket", "kind_points": "Point",
+		"today": "I dag", "wanted": "Ønsket", "gap": "Gab", "gap_counts": "Egne gab (personer)",
+		"gap_axes":     "I dag: %s · Ønsket: %s (%d–%d). Gab = ønsket − i dag, for hver person; gennemsnittet af de egne gab.",
+		"gap_note":     "Udsagnene står efter gabet, det største først. \"Egne gab\" viser, hvor mange der havde hvert gab: et lille gennemsnit kan dække over et delt rum.",
+		"gap_skipped":  "Ved ikke: %d (i dag), %d (ønsket).",
+		"gap_shift":    "(gabet)",
+		"skipped_note": "Ved ikke: %d (ikke med i svar og gennemsnit).",
+		"shift_note":   "Fra runde 1 – %s: %d %% op, %d %% ned, %d %% uændret; gns. ændring %s (%d svarede begge gange).",
+		"round":        "Runde", "delta": "Ændring", "dont_know": "Ved ikke", "sheet_gap": "Gab i dag og ønsket",
 	},
 	"en": {
 		"sheet_summary": "Summary", "sheet_votes": "Votes", "sheet_comments": "Comments",
@@ -525,6 +567,15 @@ var words = map[string]map[string]string{
 		"upvotes_short":    "agree",
 		"mean_note":        "Mean on the scale from %d to %d.",
 		"scale_legend_sep": " · ",
+		"kind_gap":         "Today / Wanted", "kind_points": "Points",
+		"today": "Today", "wanted": "Wanted", "gap": "Gap", "gap_counts": "Own gaps (people)",
+		"gap_axes":     "Today: %s · Wanted: %s (%d–%d). Gap = wanted − today, per person; the mean of the own gaps.",
+		"gap_note":     "Statements are sorted by gap, the largest first. \"Own gaps\" shows how many people had each gap: a small mean can hide a split room.",
+		"gap_skipped":  "Don't know: %d (today), %d (wanted).",
+		"gap_shift":    "(the gap)",
+		"skipped_note": "Don't know: %d (not in the responses or the mean).",
+		"shift_note":   "From round 1 – %s: %d %% up, %d %% down, %d %% the same; mean change %s (%d answered both times).",
+		"round":        "Round", "delta": "Change", "dont_know": "Don't know", "sheet_gap": "Gaps today and wanted",
 	},
 }
 

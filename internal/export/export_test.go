@@ -85,7 +85,7 @@ func TestVotesCSV(t *testing.T) {
 			t.Fatalf("header = %q", recs[0])
 		}
 		want := []string{"session_id", "section_id", "section_title", "activity_id", "activity_kind", "statement_id",
-			"statement_text", "participant", "group", "value", "updated_at"}
+			"statement_text", "participant", "group", "value", "updated_at", "round", "gap"}
 		if !slices.Equal(export.VotesColumns, want) {
 			t.Fatalf("VotesColumns = %q, want the spec's %q", export.VotesColumns, want)
 		}

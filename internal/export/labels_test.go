@@ -21,7 +21,7 @@ func TestCSVLabels(t *testing.T) {
 	var buf bytes.Buffer
 	must(t, export.VotesCSV(ctx, &buf, f.svc, f.sess, export.CSVOptions{Semicolon: true, Labels: true, Rows: raw}))
 	recs := readCSV(t, buf.Bytes(), ';')
-	want := []string{"Forløb", "Afsnit", "Aktivitet", "Type", "Udsagn", "Deltager", "Gruppe", "Svar", "Tidspunkt"}
+	want := []string{"Forløb", "Afsnit", "Aktivitet", "Type", "Udsagn", "Deltager", "Gruppe", "Svar", "Tidspunkt", "Runde", "Gab"}
 	if !slices.Equal(recs[0], want) {
 		t.Fatalf("header = %q, want %q", recs[0], want)
 	}

@@ -280,6 +280,8 @@ func (r *report) firstBlockHeight(a *forum.Activity) float64 {
 			h += r.statementHeight(a, a.Statements[0])
 		}
 		return h
+	case forum.LayoutGap:
+		return 40
 	case forum.LayoutItems:
 		r.font("B", 10.5, colInk)
 		h := 2 + float64(len(r.lines(a.Prompt, contentW)))*5 + 6 + 3
@@ -412,21 +414,16 @@ func (r *report) titlePage() {
 		}
 	}
 	p.Ln(8)
-	if legend := r.scaleLegendItems(); len(legend) > 0 {
+	// One legend per scale of its own (prompt, range, labels): several scales in one
+	// report each say what their numbers mean.
+	for _, a := range r.distinctScales() {
 		r.font("B", 10, colMuted)
-		prompt := ""
-		for _, a := range r.sess.Activities {
-			if a.Layout() == forum.LayoutScale {
-				prompt = a.Prompt
-				break
-			}
-		}
-		p.CellFormat(contentW, 6, r.text(t["scale"]+": "+prompt), "", 1, "L", false, 0, "")
+		p.MultiCell(contentW, 6, r.text(t["scale"]+": "+a.Prompt), "", "L", false)
 		p.Ln(1)
-		r.legend(legend)
+		r.legend(r.activityLegend(a))
 		r.font("", 9, colMuted)
-		p.CellFormat(contentW, 5, r.text(fmt.Sprintf(t["mean_note"], r.lo, r.hi)), "", 1, "L", false, 0, "")
-		p.Ln(5)
+		p.CellFormat(contentW, 5, r.text(fmt.Sprintf(t["mean_note"], a.Min, a.Max)), "", 1, "L", false, 0, "")
+		p.Ln(4)
 	}
 	if len(r.sess.Groups) > 0 {
 		r.font("", 9, colMuted)
@@ -467,21 +464,20 @@ type legendItem struct {
 	c     rgb
 }
 
-func (r *report) scaleLegendItems() []legendItem {
-	var labels []string
-	for _, a := range r.sess.Activities {
-		if a.Ranged() && a.Min == r.lo && a.Max == r.hi && len(a.Labels) == a.Max-a.Min+1 {
-			labels = a.Labels
-			break
+// distinctScales lists the first scale activity of each kind of scale (prompt, range and
+// labels) in the report's order.
+func (r *report) distinctScales() []*forum.Activity {
+	var out []*forum.Activity
+	seen := map[string]bool{}
+	for _, a := range r.activitiesInOrder() {
+		if a.Layout() != forum.LayoutScale || !r.shown(a) {
+			continue
 		}
-	}
-	var out []legendItem
-	for v := r.lo; v <= r.hi; v++ {
-		l := strconv.Itoa(v)
-		if labels != nil {
-			l += " " + labels[v-r.lo]
+		k := fmt.Sprintf("%s\x00%d\x00%d\x00%s", a.Prompt, a.Min, a.Max, strings.Join(a.Labels, "\x00"))
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, a)
 		}
-		out = append(out, legendItem{l, likert(v, r.lo, r.hi)})
 	}
 	return out
 }
@@ -585,6 +581,8 @@ func (r *report) overview() {
 		text    string
 		res     forum.StatementResult
 		a       *forum.Activity
+		// question: a row that names the question (and scale) of the rows below it
+		question bool
 	}
 	var rows []row
 	lastSec := ""
@@ -597,6 +595,8 @@ func (r *report) overview() {
 			rows = append(rows, row{section: ai.secTitle})
 			lastSec = ai.secTitle
 		}
+		// Which question the rows below answer, on which scale.
+		rows = append(rows, row{section: "› " + r.question(a), question: true})
 		for _, st := range a.Statements {
 			rows = append(rows, row{text: r.stmts[st].Text, res: r.results[a.ID].Statements[st], a: a})
 		}
@@ -639,6 +639,13 @@ func (r *report) overview() {
 			header()
 		}
 		y := p.GetY()
+		if rw.question {
+			r.font("", fontSize, colMuted)
+			for _, l := range r.lines(rw.section, contentW-2) {
+				p.CellFormat(contentW, rowH, " "+l, "", 1, "L", false, 0, "")
+			}
+			continue
+		}
 		if rw.a == nil {
 			r.fill(colBand)
 			r.font("B", fontSize, colAccent)
@@ -747,6 +754,8 @@ func (r *report) sections() {
 			switch a.Layout() {
 			case forum.LayoutScale:
 				r.scaleActivity(a)
+			case forum.LayoutGap:
+				r.gapActivity(a)
 			case forum.LayoutItems:
 				r.itemsActivity(a)
 			}
@@ -773,7 +782,7 @@ func (r *report) scaleActivity(a *forum.Activity) {
 	per := r.groupRes[a.ID]
 	r.keep(r.firstBlockHeight(a))
 	r.font("", 9.5, colMuted)
-	p.MultiCell(contentW, 4.8, r.text(a.Prompt), "", "L", false)
+	p.MultiCell(contentW, 4.8, r.text(r.question(a)), "", "L", false)
 	p.Ln(1)
 	for _, st := range a.Statements {
 		r.font("B", 10, colInk)
@@ -790,10 +799,62 @@ func (r *report) scaleActivity(a *forum.Activity) {
 				r.bar(a, g.Group.Label, gs, 4.2, false)
 			}
 		}
+		r.statementNotes(sr, per, st)
 		p.Ln(3.5)
 	}
 	r.legend(r.activityLegend(a))
 	p.Ln(2)
+}
+
+// question names what an activity asks, with its scale and round: "Hvor godt …? (1–5)".
+func (r *report) question(a *forum.Activity) string {
+	q := a.Prompt
+	if a.Ranged() {
+		q += fmt.Sprintf(" (%d–%d)", a.Min, a.Max)
+	}
+	if n := r.sess.RoundOf(a); n > 0 {
+		q += fmt.Sprintf(" · %s %d", r.t["round"], n)
+	}
+	return q
+}
+
+// statementNotes writes under a statement's bars what they leave out: the "ved ikke"
+// answers, and in a round 2 how the answers moved (in total and per group).
+func (r *report) statementNotes(sr forum.StatementResult, per []forum.GroupResults, st string) {
+	p := r.pdf
+	var notes []string
+	if sr.Skipped > 0 {
+		notes = append(notes, fmt.Sprintf(r.t["skipped_note"], sr.Skipped))
+	}
+	if sr.Shift != nil {
+		notes = append(notes, r.shiftText(r.t["all"], sr.Shift))
+	}
+	for _, g := range per {
+		if gs, ok := g.Results.Statements[st]; ok && gs.Shift != nil {
+			notes = append(notes, r.shiftText(g.Group.Label, gs.Shift))
+		}
+	}
+	for _, n := range notes {
+		r.font("", 8, colMuted)
+		p.SetX(marginL + barLabelW)
+		p.MultiCell(contentW-barLabelW, 4, r.text(n), "", "L", false)
+	}
+}
+
+// shiftText says how the answers moved from round 1: "Alle: 40 % op, 20 % ned, 40 % uændret;
+// gns. ændring +0,40 (5 svarede begge gange)".
+func (r *report) shiftText(who string, s *forum.Shift) string {
+	pct := func(f float64) int { return int(math.Round(f * 100)) }
+	return fmt.Sprintf(r.t["shift_note"], who, pct(s.Up), pct(s.Down), pct(s.Same), fmtSigned(r.lang, s.MeanChange), s.NBoth)
+}
+
+// fmtSigned writes a change with its sign and two decimals.
+func fmtSigned(lang string, f float64) string {
+	s := fmtMean(lang, &f)
+	if f > 0 {
+		s = "+" + s
+	}
+	return s
 }
 
 func (r *report) activityLegend(a *forum.Activity) []legendItem {

@@ -170,6 +170,9 @@ func XLSX(ctx context.Context, w io.Writer, svc *forum.Service, sess *forum.Sess
 	if err := b.summarySheet(ctx, svc, f, st); err != nil {
 		return err
 	}
+	if err := b.gapSheet(ctx, svc, f, st); err != nil {
+		return err
+	}
 	if err := b.activitiesSheet(ctx, svc, f, st); err != nil {
 		return err
 	}
@@ -337,7 +340,7 @@ func (b *base) summarySheet(ctx context.Context, svc *forum.Service, f *excelize
 			widths = append(widths, 6)
 		}
 	}
-	widths = append(widths, 14)
+	widths = append(widths, 14, 40, 8, 9, 10)
 	s, err := newSheet(f, t["sheet_summary"], true, widths, nil)
 	if err != nil {
 		return err
@@ -383,7 +386,7 @@ func (b *base) summarySheet(ctx context.Context, svc *forum.Service, f *excelize
 			head = append(head, g.Label+": "+strconv.Itoa(v))
 		}
 	}
-	head = append(head, t["activity_id"])
+	head = append(head, t["activity_id"], t["prompt"], t["round"], t["dont_know"], t["delta"])
 	if err := s.add(headerCells(st.header, head...)...); err != nil {
 		return err
 	}
@@ -428,7 +431,82 @@ func (b *base) summarySheet(ctx context.Context, svc *forum.Service, f *excelize
 				}
 				row = statRow(gs, a, row)
 			}
-			row = append(row, a.ID)
+			row = append(row, a.ID, fmt.Sprintf("%s (%d–%d)", a.Prompt, a.Min, a.Max))
+			row = append(row, b.roundExtras(a, total.Statements[stID], st)...)
+			if err := s.add(row...); err != nil {
+				return err
+			}
+		}
+	}
+	return s.flush()
+}
+
+// roundExtras are a statement row's round (empty without rounds), "ved ikke" answers and,
+// in a round 2, the change of the mean over the people who answered both rounds (the
+// delta; empty while fewer than the threshold did).
+func (b *base) roundExtras(a *forum.Activity, r forum.StatementResult, st xlsxStyles) []any {
+	out := []any{nil, nil, nil}
+	if n := b.sess.RoundOf(a); n > 0 {
+		out[0] = n
+	}
+	if r.Today != nil {
+		out[1] = r.Today.Skipped + r.Wanted.Skipped
+	} else if !r.Withheld {
+		out[1] = r.Skipped
+	}
+	if r.Shift != nil {
+		out[2] = styled(st.mean, r.Shift.MeanChange)
+	}
+	return out
+}
+
+// gapSheet lists every gap rating's statements ("I dag / Ønsket"), sorted by gap as the
+// report's ladder: mean today, mean wanted, the gap, the own gaps, "ved ikke", the round and
+// delta, then the gap of each group that passes the anonymity rule.
+func (b *base) gapSheet(ctx context.Context, svc *forum.Service, f *excelize.File, st xlsxStyles) error {
+	t := b.t
+	results, cols, err := b.resultsOf(ctx, svc, forum.LayoutGap)
+	if err != nil || len(results) == 0 {
+		return err
+	}
+	widths := []float64{28, 16, 10, 50, 8, 9, 9, 9, 28, 8, 9, 9}
+	head := []string{t["section"], t["activity_id"], t["statement_id"], t["statement"], t["responses"], t["today"], t["wanted"],
+		t["gap"], t["gap_counts"], t["round"], t["dont_know"], t["delta"]}
+	for _, g := range cols {
+		head = append(head, g.Label+": "+t["gap"])
+		widths = append(widths, 12)
+	}
+	s, err := newSheet(f, t["sheet_gap"], false, widths, headerCells(st.header, head...))
+	if err != nil {
+		return err
+	}
+	num := func(m *float64) any {
+		if m == nil {
+			return nil
+		}
+		return styled(st.mean, *m)
+	}
+	for _, ar := range results {
+		a, total := ar.a, ar.total
+		ai := b.acts[a.ID]
+		for _, stID := range GapLadder(a, total) {
+			r := total.Statements[stID]
+			row := []any{styled(st.wrap, ai.secTitle), a.ID, stID, styled(st.wrap, b.stmts[stID].Text), r.N}
+			if r.Today == nil { // withheld
+				row = append(row, nil, nil, nil, nil)
+			} else {
+				row = append(row, num(r.Today.Mean), num(r.Wanted.Mean), num(r.Gap), gapCountsText(r.GapCounts))
+			}
+			row = append(row, b.roundExtras(a, r, st)...)
+			for _, c := range cols {
+				var gap any
+				if g := ar.group(c.ID); g != nil {
+					if gs, ok := g.Results.Statements[stID]; ok && gs.Today != nil {
+						gap = num(gs.Gap)
+					}
+				}
+				row = append(row, gap)
+			}
 			if err := s.add(row...); err != nil {
 				return err
 			}

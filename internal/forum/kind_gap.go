@@ -179,3 +179,12 @@ func (gapKind) shiftValue(raw json.RawMessage) (int, bool) {
 	}
 	return *v[AxisWanted] - *v[AxisToday], true
 }
+
+// OwnGap is a gap rating vote's own gap (wanted − today); ok is false for a vote of another
+// kind or one with an axis left at "ved ikke".
+func OwnGap(a *Activity, value json.RawMessage) (int, bool) {
+	if a.Layout() != LayoutGap {
+		return 0, false
+	}
+	return gapKind{}.shiftValue(value)
+}

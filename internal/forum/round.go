@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
-	"strconv"
 )
 
 // Rounds: "Ny runde" keeps an activity's results as round 1 and opens round 2 as a derived
@@ -136,13 +135,14 @@ func startRound(sess *Session, id string) error {
 	return nil
 }
 
-// RoundLabel names an activity's round for people ("" for an activity without rounds).
-func RoundLabel(a *Activity, lang string) string {
-	if a.Round == 0 {
-		return ""
+// RoundOf returns the round an activity's answers belong to: 2 for a round 2, 1 for an
+// activity that has a round 2, 0 for one without rounds.
+func (s *Session) RoundOf(a *Activity) int {
+	if a.Round > 0 {
+		return a.Round
 	}
-	if lang == "en" {
-		return "Round " + strconv.Itoa(a.Round)
+	if _, ok := s.Activity(a.ID + RoundSuffix); ok {
+		return 1
 	}
-	return "Runde " + strconv.Itoa(a.Round)
+	return 0
 }
