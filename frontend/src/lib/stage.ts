@@ -107,6 +107,7 @@ function rowsOf(st: Stage, w: StageWorld): { texts: string[]; layout: Layout } |
     case 'choice':
       return { texts: (a.options ?? []).map((o) => o.label), layout: LAYOUT.choice };
     case 'rank':
+    case 'points':
       return { texts: rankTop(tally).map(([id]) => w.textOf(a, id)), layout: LAYOUT.rank };
     case 'words':
       return { texts: Object.keys(tally?.words ?? {}), layout: LAYOUT.words };

@@ -2,7 +2,7 @@
 // frontend uses them. Fields the server may add are allowed by the index types.
 
 export type SessionState = 'lobby' | 'live' | 'ended';
-export type ActivityKind = 'scale' | 'choice' | 'rank' | 'words' | 'comments';
+export type ActivityKind = 'scale' | 'gap' | 'choice' | 'rank' | 'points' | 'words' | 'comments';
 
 export interface User {
   id: string;
@@ -51,8 +51,41 @@ export interface Option {
   label: string;
 }
 
+/** How one statement's answers moved from round 1 (round 2 only, from the threshold). */
+export interface Shift {
+  up: number;
+  down: number;
+  same: number;
+  mean_change: number;
+  n_both: number;
+}
+export interface ScaleStat {
+  counts: Record<string, number>;
+  n: number;
+  mean: number | null;
+  /** "Ved ikke" answers: in neither n nor the mean. */
+  skipped?: number;
+  withheld?: boolean;
+}
+/** A statement's results: a scale's, or a gap rating's (today, wanted, gap, gap_counts). */
+export interface StatementResult extends Partial<ScaleStat> {
+  n: number;
+  today?: ScaleStat | null;
+  wanted?: ScaleStat | null;
+  gap?: number | null;
+  gap_counts?: Record<string, number>;
+  shift?: Shift;
+  withheld?: boolean;
+}
 export interface ScaleResults {
-  statements: Record<string, { counts: Record<string, number>; n: number; mean: number | null; withheld?: boolean }>;
+  statements: Record<string, StatementResult>;
+}
+export interface Axis {
+  id: string;
+  prompt: string;
+  min: number;
+  max: number;
+  labels?: string[];
 }
 /** Set when fewer than min_responses answered an item: its figures are left out (phones, presenter, exports). */
 export interface Withheld {
@@ -93,6 +126,13 @@ export interface Activity {
   labels?: string[];
   max_choices?: number;
   k?: number;
+  /** A gap rating's two questions (today, wanted). */
+  axes?: Axis[];
+  /** What a points activity shares out. */
+  budget?: number;
+  /** 2 for a round opened from round_of. */
+  round?: number;
+  round_of?: string;
   state: 'open' | 'closed';
   results: 'shown' | 'hidden';
   tally?: Results;

@@ -4,10 +4,12 @@
 
 import { prepareDa } from './prepare';
 import { roomDa } from './room';
+import { dialogueDa } from './dialogue';
 
 export const da = {
   ...prepareDa,
   ...roomDa,
+  ...dialogueDa,
   'app.name': 'Pejl',
   'app.skip': 'Gå til indhold',
   'lang.switch': 'English',

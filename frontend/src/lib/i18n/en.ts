@@ -3,10 +3,12 @@
 import type { Key } from './da';
 import { prepareEn } from './prepare';
 import { roomEn } from './room';
+import { dialogueEn } from './dialogue';
 
 export const en: Record<Key, string> = {
   ...prepareEn,
   ...roomEn,
+  ...dialogueEn,
   'app.name': 'Pejl',
   'app.skip': 'Skip to content',
   'lang.switch': 'Dansk',

@@ -125,6 +125,27 @@ export class ParticipantStore {
     }
   }
 
+  /** Takes an answer back (to the statement, for a scale or gap rating): it no longer counts. */
+  retract(activity: string, statement: string | null): void {
+    const key = voteKey(activity, statement);
+    const prev = this.receipts[key];
+    if (prev?.status === 'sending' && prev.id) this.client.discard(prev.id);
+    const msg: Record<string, unknown> & { type: string } = { type: 'vote', activity, retract: true };
+    if (statement) msg.statement = statement;
+    delete this.votes[key];
+    try {
+      const id = this.client.send(msg);
+      this.receipts[key] = { status: 'sending', id };
+    } catch {
+      this.receipts[key] = { status: 'failed', error: errorText('too_large') };
+    }
+  }
+
+  /** Whether the participant has an answer (a value, or "ved ikke": null) to the item. */
+  answered(activity: string, statement: string | null): boolean {
+    return voteKey(activity, statement) in this.votes;
+  }
+
   comment(activity: string, statement: string | null, text: string): boolean {
     const msg: Record<string, unknown> & { type: string } = { type: 'comment', activity, text };
     if (statement) msg.statement = statement;
@@ -269,7 +290,8 @@ export class ParticipantStore {
     const m = it.msg;
     if (m.type === 'vote') {
       const key = voteKey(String(m.activity), (m.statement as string) ?? null);
-      this.votes[key] = m.value;
+      if (m.retract) delete this.votes[key];
+      else this.votes[key] = m.value;
       this.receipts[key] = { status: 'sending', id: it.id };
     } else if (m.type === 'comment') {
       this.localComments.push({
@@ -288,7 +310,8 @@ export class ParticipantStore {
     const m = it.msg;
     if (m.type === 'vote') {
       const key = voteKey(String(m.activity), (m.statement as string) ?? null);
-      this.saved[key] = m.value;
+      if (m.retract) delete this.saved[key];
+      else this.saved[key] = m.value;
       if (this.receipts[key]?.id === it.id) this.receipts[key] = { status: 'saved', id: it.id };
     } else if (m.type === 'comment') {
       const l = this.localComments.find((x) => x.id === it.id);

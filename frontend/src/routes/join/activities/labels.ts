@@ -36,3 +36,15 @@ export function commentsHeading(a: Activity): string {
   }
   return a.prompt;
 }
+
+/** An axis of a gap rating: its labels (the default five translated), else its numbers. */
+export function axisLabels(x: { min: number; max: number; labels?: string[] }): string[] {
+  return scaleLabels({ id: '', kind: 'scale', section: '', state: 'closed', results: 'hidden', ...x });
+}
+
+/** A gap rating's heading: the default prompt in the interface's language. */
+export function gapPrompt(a: Activity): string {
+  const defaults = ['I dag / ønsket: hvor står vi, og hvor vil vi hen?', 'Today / wanted: where are we, and where do we want to be?'];
+  if (!a.prompt || defaults.includes(a.prompt)) return t('gap.kind');
+  return a.prompt;
+}
