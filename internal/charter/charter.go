@@ -33,7 +33,12 @@ type Charter struct {
 	Intro    string    `json:"intro"`    // text between the title and the first section; paragraphs joined with "\n\n"
 	Sections []Section `json:"sections"` // in document order; never nil
 	Builtin  bool      `json:"builtin"`  // true for the charters that ship with Pejl
-	Source   string    `json:"-"`        // the Markdown it was parsed from
+	// Family is the id of the first version when this charter is a corrected version of
+	// another (same sections and statements, so the same ids); empty for a first version.
+	Family string `json:"family,omitempty"`
+	// Version is 2, 3, … for corrected versions; 0 for a first version.
+	Version int    `json:"version,omitempty"`
+	Source  string `json:"-"` // the Markdown it was parsed from
 }
 
 // Section is one "##" (level 2) or "###" (level 3) part of a charter.
@@ -42,6 +47,7 @@ type Section struct {
 	Title      string      `json:"title"`             // heading text
 	Level      int         `json:"level"`             // 2 for "##", 3 for "###"
 	Unrated    bool        `json:"unrated,omitempty"` // marked "{.unrated}": shown and discussed, not rated
+	Line       int         `json:"-"`                 // the heading's line in the source
 	Body       string      `json:"body"`              // prose, kept as text; paragraphs joined with "\n\n"
 	Statements []Statement `json:"statements"`        // the section's top-level bullets; never nil
 	// Notes are the presenter notes of the section ("<!-- noter: … -->"): for the facilitator
@@ -107,6 +113,46 @@ func (c *Charter) Statement(id string) (Statement, *Section, bool) {
 		}
 	}
 	return Statement{}, nil, false
+}
+
+// FamilyID is the id of the charter's first version: Family, or the charter's own id.
+func (c *Charter) FamilyID() string {
+	if c.Family != "" {
+		return c.Family
+	}
+	return c.ID
+}
+
+// SameShape checks that next keeps c's structure — the same sections, in order, at the same
+// levels, with the same number of statements each — so every section and statement id means
+// the same in both. It returns a problem (at next's line) for each difference.
+func (c *Charter) SameShape(next *Charter) []Problem {
+	var out []Problem
+	for i, ns := range next.Sections {
+		if i >= len(c.Sections) {
+			out = append(out, Problem{Line: ns.Line,
+				Message: fmt.Sprintf("section %q is new: the charter being corrected has %d sections; a new version may change wording, not add sections", ns.Title, len(c.Sections)),
+				Danish:  fmt.Sprintf("afsnittet %q er nyt: ledelsesgrundlaget, der rettes, har %d afsnit; en ny version må ændre ordlyd, ikke tilføje afsnit", ns.Title, len(c.Sections))})
+			break
+		}
+		os := c.Sections[i]
+		if ns.Level != os.Level {
+			out = append(out, Problem{Line: ns.Line,
+				Message: fmt.Sprintf("section %q is at level %d; in the charter being corrected section %d (%q) is at level %d", ns.Title, ns.Level, i+1, os.Title, os.Level),
+				Danish:  fmt.Sprintf("afsnittet %q er på niveau %d; i ledelsesgrundlaget, der rettes, er afsnit %d (%q) på niveau %d", ns.Title, ns.Level, i+1, os.Title, os.Level)})
+		}
+		if len(ns.Statements) != len(os.Statements) {
+			out = append(out, Problem{Line: ns.Line,
+				Message: fmt.Sprintf("section %q has %d statements; section %d (%q) of the charter being corrected has %d, and a new version must keep every statement so that answers still line up", ns.Title, len(ns.Statements), i+1, os.Title, len(os.Statements)),
+				Danish:  fmt.Sprintf("afsnittet %q har %d udsagn; afsnit %d (%q) i ledelsesgrundlaget, der rettes, har %d, og en ny version skal beholde alle udsagn, så svarene stadig passer sammen", ns.Title, len(ns.Statements), i+1, os.Title, len(os.Statements))})
+		}
+	}
+	if len(next.Sections) < len(c.Sections) {
+		out = append(out, Problem{Line: 1,
+			Message: fmt.Sprintf("the new version has %d sections, the charter being corrected %d; a new version may change wording, not remove sections", len(next.Sections), len(c.Sections)),
+			Danish:  fmt.Sprintf("den nye version har %d afsnit, ledelsesgrundlaget, der rettes, %d; en ny version må ændre ordlyd, ikke fjerne afsnit", len(next.Sections), len(c.Sections))})
+	}
+	return out
 }
 
 // StatementCount returns the number of statements in all sections.

@@ -374,6 +374,7 @@ func (p *parser) heading(n, level int, title string) {
 		Title:      title,
 		Level:      level,
 		Unrated:    unrated,
+		Line:       n,
 		Statements: []Statement{},
 	}})
 }

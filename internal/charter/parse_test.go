@@ -94,6 +94,12 @@ func TestParse(t *testing.T) {
 				Statements: []Statement{}},
 		},
 	}
+	for i := range c.Sections { // heading lines, in order; compared apart
+		if c.Sections[i].Line < 1 || (i > 0 && c.Sections[i].Line <= c.Sections[i-1].Line) {
+			t.Errorf("section %d at line %d", i, c.Sections[i].Line)
+		}
+		c.Sections[i].Line = 0
+	}
 	if !reflect.DeepEqual(c, want) {
 		got, _ := json.MarshalIndent(c, "", "  ")
 		exp, _ := json.MarshalIndent(want, "", "  ")

@@ -103,7 +103,7 @@ func (s *Service) Compare(ctx context.Context, actor *User, charterID string, se
 			return nil, err
 		}
 		for i := range all {
-			if all[i].CharterID == ch.ID && !all[i].Rehearsal {
+			if !all[i].Rehearsal && s.sameCharterFamily(ctx, all[i].CharterID, ch.ID) {
 				sessions = append(sessions, &all[i])
 			}
 		}
@@ -126,7 +126,7 @@ func (s *Service) Compare(ctx context.Context, actor *User, charterID string, se
 			if sess.Rehearsal {
 				return nil, Errorf(EBadRequest, "The session %q (%s) is a rehearsal; rehearsals are left out of comparisons.", sess.ID, sess.Title)
 			}
-			if sess.CharterID != ch.ID {
+			if !s.sameCharterFamily(ctx, sess.CharterID, ch.ID) {
 				return nil, Errorf(EBadRequest, "The session %q (%s) uses another charter; only sessions on the charter %q can be compared.", sess.ID, sess.Title, ch.ID)
 			}
 			sessions = append(sessions, sess)

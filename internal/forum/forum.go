@@ -323,4 +323,7 @@ type StoredCharter struct {
 	Owner     string    `json:"owner"`
 	Source    string    `json:"source"`
 	CreatedAt time.Time `json:"created_at"`
+	// Family and Version are set for a corrected version (NewCharterVersion).
+	Family  string `json:"family,omitempty"`
+	Version int    `json:"version,omitempty"`
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/big"
 	"strings"
@@ -176,6 +177,7 @@ func (s *Service) Charter(ctx context.Context, id string) (*charter.Charter, err
 	if err != nil {
 		return nil, Errorf(EInternal, "The stored charter %q no longer parses.", id)
 	}
+	c.ID, c.Family, c.Version = sc.ID, sc.Family, sc.Version // a version's id is not its front matter's
 	s.chMu.Lock()
 	s.charters[id] = c
 	s.chMu.Unlock()
@@ -208,17 +210,9 @@ func (s *Service) ImportCharter(ctx context.Context, actor *User, src []byte) (*
 	if len(src) > charter.MaxSize {
 		return nil, Errorf(ETooLarge, "A charter may be at most 1 MiB.")
 	}
-	c, err := charter.Parse(src)
+	c, err := parseCharter(src)
 	if err != nil {
-		var pe *charter.ParseError
-		if errors.As(err, &pe) {
-			e := Errorf(EInvalidCharter, "The charter has %d problem(s); each is listed with its line.", len(pe.Problems))
-			for _, p := range pe.Problems {
-				e.Details = append(e.Details, Detail{Line: p.Line, Message: p.Message, MessageDA: p.Danish})
-			}
-			return nil, e
-		}
-		return nil, Errorf(EInvalidCharter, "The charter could not be read: %v", err)
+		return nil, err
 	}
 	if _, ok := charter.BuiltinByID(c.ID); ok {
 		return nil, Errorf(EConflict, "The id %q belongs to a built-in charter; choose another id in the front matter.", c.ID)
@@ -231,6 +225,89 @@ func (s *Service) ImportCharter(ctx context.Context, actor *User, src []byte) (*
 		return nil, engineErr(err)
 	}
 	return c, nil
+}
+
+// parseCharter parses Markdown; invalid Markdown is EInvalidCharter with one detail per
+// problem, in English and Danish.
+func parseCharter(src []byte) (*charter.Charter, error) {
+	c, err := charter.Parse(src)
+	if err != nil {
+		var pe *charter.ParseError
+		if errors.As(err, &pe) {
+			return nil, charterProblems(pe.Problems)
+		}
+		return nil, Errorf(EInvalidCharter, "The charter could not be read: %v", err)
+	}
+	return c, nil
+}
+
+func charterProblems(ps []charter.Problem) *Error {
+	e := Errorf(EInvalidCharter, "The charter has %d problem(s); each is listed with its line.", len(ps))
+	for _, p := range ps {
+		e.Details = append(e.Details, Detail{Line: p.Line, Message: p.Message, MessageDA: p.Danish})
+	}
+	return e
+}
+
+// NewCharterVersion stores corrected Markdown as a new version of a charter: a typo fixed,
+// a sentence reworded. The new version must keep the sections, their levels and the number
+// of statements of each (so every id means the same, and results and comparisons line up);
+// any difference is EInvalidCharter with a detail at its line. Its id is the first
+// version's id and "-v<n>" (the front matter's id is not used); the versions before it stay,
+// and sessions on them keep them.
+func (s *Service) NewCharterVersion(ctx context.Context, actor *User, baseID string, src []byte) (*charter.Charter, error) {
+	if actor == nil {
+		return nil, Errorf(EUnauthenticated, "Log in first.")
+	}
+	if len(src) > charter.MaxSize {
+		return nil, Errorf(ETooLarge, "A charter may be at most 1 MiB.")
+	}
+	base, err := s.Charter(ctx, baseID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := parseCharter(src)
+	if err != nil {
+		return nil, err
+	}
+	if ps := base.SameShape(c); len(ps) > 0 {
+		return nil, charterProblems(ps)
+	}
+	family := base.FamilyID()
+	all, err := s.Charters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	version := 1
+	for _, o := range all {
+		if o.FamilyID() == family {
+			version = max(version, o.Version)
+		}
+		if o.FamilyID() == family && o.Source == string(src) {
+			return o, nil // the same correction again
+		}
+	}
+	version++
+	c.ID, c.Family, c.Version = fmt.Sprintf("%s-v%d", family, version), family, version
+	err = s.e.SaveCharter(ctx, StoredCharter{ID: c.ID, Owner: actor.ID, Source: string(src), CreatedAt: s.now(), Family: family, Version: version})
+	if errors.Is(err, ErrConflict) {
+		return nil, Errorf(EConflict, "Another version of this charter was saved at the same moment; open it and try again.")
+	}
+	if err != nil {
+		return nil, engineErr(err)
+	}
+	s.log.Info("charter version saved", "charter", c.ID, "family", family)
+	return c, nil
+}
+
+// sameCharterFamily reports whether two charter ids are versions of one charter.
+func (s *Service) sameCharterFamily(ctx context.Context, a, b string) bool {
+	if a == b {
+		return true
+	}
+	ca, err1 := s.Charter(ctx, a)
+	cb, err2 := s.Charter(ctx, b)
+	return err1 == nil && err2 == nil && ca.FamilyID() == cb.FamilyID()
 }
 
 // engineErr turns an engine failure into a domain error that keeps its cause (Unwrap):

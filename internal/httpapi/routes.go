@@ -51,6 +51,8 @@ func (a *api) routes(r *gin.Engine) {
 	f.GET("/charters", a.handleListCharters())
 	f.POST("/charters", a.handleImportCharter())
 	f.GET("/charters/:id", a.handleGetCharter())
+	f.GET("/charters/:id/source", a.handleCharterSource())
+	f.POST("/charters/:id/versions", a.handleCharterVersion())
 	f.GET("/charters/:id/results", a.handleCharterResults())
 	f.GET("/charters/:id/results.xlsx", a.handleCharterResultsXLSX())
 

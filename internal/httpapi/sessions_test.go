@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"pejl/internal/charter"
 	"pejl/internal/forum"
 )
 
@@ -136,6 +137,36 @@ func TestCharters(t *testing.T) {
 	}
 	w = e.do("POST", "/api/v1/charters", newCharter, as(admin), header("Content-Type", ""))
 	wantStatus(t, w, http.StatusUnsupportedMediaType)
+
+	// Correct a typo: the source to edit, then a new version with the same ids.
+	w = e.do("GET", "/api/v1/charters/team-charter/source", nil, as(admin))
+	wantStatus(t, w, http.StatusOK)
+	if w.Header().Get("Content-Type") != "text/markdown; charset=utf-8" || w.Body.String() != newCharter {
+		t.Errorf("source: %q %q", w.Header().Get("Content-Type"), w.Body.String()[:40])
+	}
+	fixed := strings.Replace(newCharter, "kindly.", "kindly and clearly.", 1)
+	w = e.do("POST", "/api/v1/charters/team-charter/versions", fixed, as(admin), header("Content-Type", "text/markdown"))
+	wantStatus(t, w, http.StatusCreated)
+	var v2 charter.Charter
+	mustJSON(t, w, &v2)
+	if v2.ID != "team-charter-v2" || v2.Family != "team-charter" || v2.Version != 2 || v2.Sections[0].Statements[1].ID != "s1-2" ||
+		v2.Sections[0].Statements[1].Text != "We say what we think, kindly and clearly." {
+		t.Errorf("v2 = %+v", v2)
+	}
+	w = e.do("GET", "/api/v1/charters", nil, as(admin))
+	if !strings.Contains(w.Body.String(), `"id":"team-charter-v2","title":"Our Team Charter","language":"en","sections":3,"statements":3,"builtin":false,"family":"team-charter","version":2`) {
+		t.Errorf("list: %s", w.Body)
+	}
+	// A statement removed: 422 with the line and a Danish message.
+	w = e.do("POST", "/api/v1/charters/team-charter-v2/versions", strings.Replace(fixed, "- We keep our promises.\n", "", 1), as(admin), header("Content-Type", "text/markdown"))
+	eo = wantError(t, w, http.StatusUnprocessableEntity, forum.EInvalidCharter)
+	if len(eo.Details) != 1 || eo.Details[0].Line != 9 || !strings.Contains(eo.Details[0].MessageDA, "1 udsagn") {
+		t.Errorf("details %+v", eo.Details)
+	}
+	wantError(t, e.do("POST", "/api/v1/charters/nope/versions", fixed, as(admin), header("Content-Type", "text/markdown")), http.StatusNotFound, forum.ENotFound)
+	wantStatus(t, e.do("POST", "/api/v1/charters/team-charter/versions", fixed, as(admin), header("Content-Type", "text/plain")), http.StatusUnsupportedMediaType)
+	wantError(t, e.do("GET", "/api/v1/charters/nope/source", nil, as(admin)), http.StatusNotFound, forum.ENotFound)
+	wantStatus(t, e.do("GET", "/api/v1/charters/team-charter/source", nil), http.StatusUnauthorized)
 }
 
 func TestSessionsLifecycle(t *testing.T) {

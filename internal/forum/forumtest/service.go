@@ -169,6 +169,7 @@ func RunService(t *testing.T, newEngine func(t *testing.T) forum.Engine) {
 		{"Points", testSvcPoints},
 		{"Rounds", testSvcRounds},
 		{"SSO", testSvcSSO},
+		{"CharterVersion", testSvcCharterVersion},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, NewHarness(t, newEngine(t))) })

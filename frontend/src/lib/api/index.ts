@@ -80,6 +80,17 @@ export const api = {
   del: <T = void>(path: string) => request<T>('DELETE', path),
   postText: <T>(path: string, text: string, contentType: string) =>
     request<T>('POST', path, { body: text, contentType }),
+  /** GET a text body (e.g. a charter's Markdown source). */
+  getText: async (path: string): Promise<string> => {
+    let res: Response;
+    try {
+      res = await fetch(path, { credentials: 'same-origin' });
+    } catch {
+      throw new ApiError(0, 'network', 'network error');
+    }
+    if (!res.ok) throw new ApiError(res.status, `http_${res.status}`, res.statusText || 'error');
+    return res.text();
+  },
 };
 
 export * from './types';

@@ -36,6 +36,9 @@ export interface CharterSummary {
   sections: number;
   statements: number;
   builtin?: boolean;
+  /** Set on a corrected version: the first version's id, and 2, 3, … */
+  family?: string;
+  version?: number;
 }
 
 export interface Charter {
@@ -44,6 +47,8 @@ export interface Charter {
   language: string;
   intro?: string;
   sections: Section[];
+  family?: string;
+  version?: number;
 }
 
 export interface Option {
