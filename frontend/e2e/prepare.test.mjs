@@ -110,6 +110,17 @@ test('prepare a workshop in the lobby without moving a phone, copy it, run the c
     await until(async () => (await order()).indexOf('Valg: Hvor starter vi?') === i - 1, { message: `choice at ${i - 1}` });
   }
 
+  // The preview shows the browsed section's screen, stepped here alone: the section, then
+  // its first question; the presenter's own stage stays where it was.
+  const box = h.locator('[data-preview]');
+  await until(async () => /1\. Strategisk ledelse/.test(await textOf(box)), { message: 'preview shows the browsed section' });
+  assert.match(await textOf(h.locator('[data-preview-now]')), /vises ikke/);
+  assert.equal(await h.getByRole('button', { name: 'Forrige skærm' }).isDisabled(), true, 'nothing before the section');
+  await h.getByRole('button', { name: 'Næste skærm' }).click();
+  await until(async () => /Hvor starter vi\?/.test(await textOf(box)), { message: 'preview shows the first question' });
+  v = await sessionView(fac, id);
+  assert.ok(!v.session.stage || v.session.stage.kind === 'lobby', `the presenter's stage moved: ${JSON.stringify(v.session.stage)}`);
+
   // Baggrund (the charter's purpose, marked unrated) starts without a scale: only comments.
   await h.getByRole('button', { name: /^Baggrund/ }).click();
   await h.getByRole('heading', { level: 2, name: 'Baggrund' }).waitFor();
