@@ -38,6 +38,10 @@ func ComparisonXLSX(ctx context.Context, w io.Writer, cmp *forum.Comparison) err
 	for range cmp.Groups {
 		widths = append(widths, 12, 12)
 	}
+	widths = append(widths, 10)
+	for range cmp.Sessions {
+		widths = append(widths, 10, 10)
+	}
 	s, err := newSheet(f, t["sheet_comparison"], true, widths, nil)
 	if err != nil {
 		return err
@@ -63,6 +67,12 @@ func ComparisonXLSX(ctx context.Context, w io.Writer, cmp *forum.Comparison) err
 	for _, g := range cmp.Groups {
 		head = append(head, g.Label+": "+t["responses"], g.Label+": "+t["mean"])
 	}
+	// The gap (of the sessions with a gap rating) and the delta of a round 2, per session.
+	head = append(head, t["pooled"]+": "+t["gap"])
+	for _, ss := range cmp.Sessions {
+		name := sessionName(lang, ss, cmp.Location)
+		head = append(head, name+": "+t["gap"], name+": "+t["delta"])
+	}
 	if err := s.add(headerCells(st.header, head...)...); err != nil {
 		return err
 	}
@@ -84,6 +94,16 @@ func ComparisonXLSX(ctx context.Context, w io.Writer, cmp *forum.Comparison) err
 		for _, g := range cmp.Groups {
 			r := stmt.Groups[g.ID]
 			row = append(row, r.N, mean(r))
+		}
+		num := func(v *float64) any {
+			if v == nil {
+				return nil
+			}
+			return styled(st.mean, *v)
+		}
+		row = append(row, num(stmt.PooledGap))
+		for _, ss := range cmp.Sessions {
+			row = append(row, num(stmt.Gaps[ss.ID]), num(stmt.Deltas[ss.ID]))
 		}
 		if err := s.add(row...); err != nil {
 			return err

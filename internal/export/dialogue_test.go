@@ -18,6 +18,11 @@ import (
 // dialogue seeds a workshop of issue 11: a gap rating, a 0–10 scale beside the default 1–5
 // scale (two rounds of it, with "ved ikke"), and points, six people, threshold 3.
 func dialogue(t *testing.T) (*forum.Service, *forum.Session) {
+	svc, sess, _ := dialogueWith(t)
+	return svc, sess
+}
+
+func dialogueWith(t *testing.T) (*forum.Service, *forum.Session, *forum.User) {
 	t.Helper()
 	svc := newService(t)
 	ctx := context.Background()
@@ -65,7 +70,40 @@ func dialogue(t *testing.T) (*forum.Service, *forum.Session) {
 	must(t, err)
 	sess, err = svc.Session(ctx, actor, sess.ID)
 	must(t, err)
-	return svc, sess
+	return svc, sess, actor
+}
+
+// TestDialogueComparison: the gap and the delta of a round 2 are columns of the comparison.
+func TestDialogueComparison(t *testing.T) {
+	t.Parallel()
+	svc, sess, actor := dialogueWith(t)
+	ctx := context.Background()
+	cmp, err := svc.Compare(ctx, actor, builtin, []string{sess.ID})
+	must(t, err)
+	var s21 *forum.ComparedStatement
+	for i := range cmp.Statements {
+		if cmp.Statements[i].ID == "s2-1" {
+			s21 = &cmp.Statements[i]
+		}
+	}
+	if s21 == nil || s21.Gaps[sess.ID] == nil || *s21.Gaps[sess.ID] != 2.6 || s21.PooledGap == nil || *s21.PooledGap != 2.6 ||
+		s21.Deltas[sess.ID] == nil || *s21.Deltas[sess.ID] != 0.6 {
+		t.Fatalf("comparison of s2-1: %+v", s21)
+	}
+	var xl bytes.Buffer
+	must(t, export.ComparisonXLSX(ctx, &xl, cmp))
+	_, sheets := xlsxRows(t, xl.Bytes())
+	rows := sheets["Sammenligning"]
+	h := findRow(rows, 1, "Udsagn-id")
+	i := findRow(rows, 1, "s2-1")
+	if h < 0 || i < 0 {
+		t.Fatalf("comparison sheet: %q", rows)
+	}
+	head, row := rows[h], rows[i]
+	gapCol := slices.IndexFunc(head, func(s string) bool { return strings.HasSuffix(s, ": Gab") && !strings.HasPrefix(s, "Samlet") })
+	if gapCol < 0 || gapCol+1 >= len(row) || !strings.HasPrefix(row[gapCol], "2.6") || !strings.HasPrefix(row[gapCol+1], "0.6") {
+		t.Errorf("comparison gap and delta columns: head %q row %q", head, row)
+	}
 }
 
 func TestDialogueExports(t *testing.T) {

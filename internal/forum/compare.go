@@ -75,6 +75,12 @@ type ComparedStatement struct {
 	Groups       map[string]StatementResult `json:"groups"`
 	// Changes are the change from each session to the next, in the comparison's order.
 	Changes []Change `json:"changes"`
+	// Gaps are the gap (wanted − today) per session that rated the statement on a gap
+	// rating, PooledGap all their own gaps together; Deltas the mean change of a round 2
+	// per session (see compare_gap.go).
+	Gaps      map[string]*float64 `json:"gaps,omitempty"`
+	PooledGap *float64            `json:"pooled_gap,omitempty"`
+	Deltas    map[string]*float64 `json:"deltas,omitempty"`
 }
 
 // Compare compares the actor's sessions on a charter: all of them when sessionIDs is empty,
@@ -255,6 +261,9 @@ func (s *Service) Compare(ctx context.Context, actor *User, charterID string, se
 	}
 	cmp.Sections = sectionChanges(ch, cmp, perGroup)
 	if cmp.Agreements, err = s.agreementStatus(ctx, sessions); err != nil {
+		return nil, err
+	}
+	if err := s.compareGapsAndDeltas(ctx, cmp, sessions); err != nil {
 		return nil, err
 	}
 	return cmp, nil
