@@ -247,3 +247,20 @@ export function textOf(locator) {
 export async function waitText(locator, re, opts = {}) {
   return until(async () => re.test(await textOf(locator)), { message: `${re} in ${locator}`, ...opts });
 }
+
+/**
+ * Steps of one long test that depend on each other: after a failed step the rest are
+ * skipped. state.failed says whether one failed (for printing the server log).
+ */
+export function stepper(t, state) {
+  return (name, fn) =>
+    t.test(name, async (st) => {
+      if (state.failed) return st.skip('an earlier step failed');
+      try {
+        await fn();
+      } catch (e) {
+        state.failed = true;
+        throw e;
+      }
+    });
+}

@@ -92,6 +92,11 @@ func (s *Service) FollowUp(ctx context.Context, actor *User, id string, in Follo
 				break
 			}
 		}
+		for i := 0; section == "" && i < len(fu.Activities); i++ {
+			if fu.Activities[i].Kind == KindScale { // an agreement about no statement goes with the first rated section
+				section = fu.Activities[i].Section
+			}
+		}
 		if section == "" && len(fu.Activities) > 0 {
 			section = fu.Activities[0].Section
 		}

@@ -98,9 +98,12 @@ func (s *Service) Snapshot(ctx context.Context, sess *Session) (*Snapshot, error
 		}
 		av := ActivityView{Activity: *a}
 		if self {
-			av.State = ActivityClosed
+			av.State, av.Results = ActivityClosed, ResultsHidden
 			if open {
 				av.State = ActivityOpen
+			}
+			if sess.Published {
+				av.Results = ResultsShown
 			}
 			if sec, ok := ch.SectionByID(a.Section); ok && !slices.ContainsFunc(snap.Sections, func(x charter.Section) bool { return x.ID == sec.ID }) {
 				snap.Sections = append(snap.Sections, *sec)

@@ -144,6 +144,8 @@ export interface Activity {
   groups?: GroupResults[];
   /** How many have answered (facilitator views only). */
   respondents?: number;
+  /** A follow-up item: the agreement it asks about. */
+  agreement?: string;
   [k: string]: unknown;
 }
 
@@ -182,7 +184,41 @@ export interface Snapshot {
   current_section: string | null;
   section: Section | null;
   activities: Activity[];
+  /** "self": a survey people answer on their own time; every activity of every section is in activities. */
+  pace?: Pace;
+  opens_at?: string;
+  closes_at?: string;
+  published?: boolean;
+  /** Self-paced: every section with activities, in order. */
+  sections?: Section[];
+  /** On the end screen, and in a follow-up (its items ask about them). */
+  agreements?: Agreement[];
   [k: string]: unknown;
+}
+
+export type Pace = 'live' | 'self';
+
+/** A group of the room's comments that the facilitator named. */
+export interface Theme {
+  id: string;
+  title: string;
+  comments: string[];
+  statements: string[];
+  /** The choice activity that puts it to the room, once proposed. */
+  proposal?: string;
+  created_at?: string;
+}
+
+/** An "aftale": what, who, by when, the follow-up date, the statements it serves. */
+export interface Agreement {
+  id: string;
+  what: string;
+  who: string;
+  /** YYYY-MM-DD or "". */
+  due: string;
+  follow_up: string;
+  statements: string[];
+  theme: string;
 }
 
 export interface Mine {
@@ -211,6 +247,12 @@ export interface SessionInfo {
   template?: boolean;
   shared?: 'owner' | 'organisation';
   auto_approve?: boolean;
+  pace?: Pace;
+  opens_at?: string;
+  closes_at?: string;
+  published?: boolean;
+  /** The session this one follows up. */
+  follows?: string;
   [k: string]: unknown;
 }
 
@@ -236,6 +278,8 @@ export interface FacilitatorView {
   participants: Presence;
   /** Presenter notes by section id (the facilitator's view only). */
   notes?: Record<string, string>;
+  themes?: Theme[];
+  agreements?: Agreement[];
 }
 
 /** GET /api/v1/join/{code} */

@@ -5,11 +5,13 @@
 import { prepareDa } from './prepare';
 import { roomDa } from './room';
 import { dialogueDa } from './dialogue';
+import { surveyDa } from './survey';
 
 export const da = {
   ...prepareDa,
   ...roomDa,
   ...dialogueDa,
+  ...surveyDa,
   'app.name': 'Pejl',
   'app.skip': 'Gå til indhold',
   'lang.switch': 'English',

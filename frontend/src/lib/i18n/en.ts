@@ -4,11 +4,13 @@ import type { Key } from './da';
 import { prepareEn } from './prepare';
 import { roomEn } from './room';
 import { dialogueEn } from './dialogue';
+import { surveyEn } from './survey';
 
 export const en: Record<Key, string> = {
   ...prepareEn,
   ...roomEn,
   ...dialogueEn,
+  ...surveyEn,
   'app.name': 'Pejl',
   'app.skip': 'Skip to content',
   'lang.switch': 'Dansk',
