@@ -72,6 +72,8 @@ test('from a workshop to agreements and a follow-up survey', { timeout: 300_000 
     await S.host.goto(`${server.base}/host/sessions/${S.id}`);
     await S.host.getByRole('button', { name: /^Værdigrundlag/ }).click();
     await S.host.getByRole('button', { name: 'Vis afsnittet for salen' }).click();
+    // The room is in the section once the console follows it (the preview bar goes).
+    await until(async () => (await S.host.getByRole('button', { name: 'Vis afsnittet for salen' }).count()) === 0, { message: 'the room in Værdigrundlag' });
     await S.host.keyboard.press('o');
     await until(async () => (await S.host.getByRole('button', { name: 'Luk afstemning' }).count()) === 2, { message: 'both activities open' });
 
