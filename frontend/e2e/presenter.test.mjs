@@ -399,6 +399,66 @@ test('the presenter is a stage fitted to the screen', async (t) => {
     await con.close();
   });
 
+  await t.test('a phone: the chosen answer keeps its contrast after a tap; a bar leads to a question that opens', async () => {
+    const ph = await newContext(browser, server.base, { viewport: { width: 390, height: 844 }, mobile: true, name: 'phone' });
+    ph.setDefaultTimeout(15_000);
+    const phone = await ph.newPage();
+    await phone.goto(`${server.base}/j/${S.code}`);
+    await phone.getByRole('button', { name: 'Deltag' }).click();
+    const opt = phone.locator(`#act-${S.scale} button[aria-pressed]`).nth(3);
+    await opt.tap();
+    await until(async () => (await opt.getAttribute('aria-pressed')) === 'true', { message: 'the tapped answer is chosen' });
+    await phone.waitForTimeout(300);
+    // WCAG contrast of the chosen answer's text on its own background, as drawn after the tap
+    // (a touch screen keeps the tapped element in :hover).
+    const contrast = (loc) =>
+      loc.evaluate((el) => {
+        const rgb = (c) => c.match(/[\d.]+/g).slice(0, 3).map(Number);
+        const lum = ([r, g, b]) => {
+          const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+          return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+        };
+        let bg = el;
+        while (bg && /rgba\(0, 0, 0, 0\)|transparent/.test(getComputedStyle(bg).backgroundColor)) bg = bg.parentElement;
+        const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(rgb(getComputedStyle(bg ?? document.body).backgroundColor))];
+        return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      });
+    const c1 = await contrast(opt);
+    assert.ok(c1 >= 4.5, `the chosen scale answer has contrast ${c1.toFixed(2)}:1 after a tap`);
+    const choice = phone.locator(`#act-${S.choice} button[aria-pressed]`).first();
+    await choice.tap();
+    await until(async () => (await choice.getAttribute('aria-pressed')) === 'true', { message: 'the tapped option is chosen' });
+    await phone.waitForTimeout(300);
+    const c2 = await contrast(choice);
+    assert.ok(c2 >= 4.5, `the chosen option has contrast ${c2.toFixed(2)}:1 after a tap`);
+
+    // Voting opens on a question below the fold: a sticky bar says so and jumps to it.
+    await phone.evaluate(() => scrollTo(0, 0));
+    await cmd('close', { activity: S.words });
+    await cmd('open', { activity: S.words });
+    const bar = phone.locator('[data-openbar]');
+    await waitText(bar, /^Der er åbnet for afstemning Gå til spørgsmålet/);
+    await phone.evaluate(() => scrollTo(0, 400));
+    await phone.waitForTimeout(200);
+    const top = await bar.evaluate((el) => el.getBoundingClientRect().top);
+    assert.ok(top >= -1 && top <= 1, `the bar sticks to the top (top ${top})`);
+    await phone.screenshot({ path: join(screenshotDir, 'phone-voting-open-bar.png') });
+    await bar.getByRole('button').tap();
+    await until(
+      async () => {
+        const y = await phone.locator(`#act-${S.words}`).evaluate((el) => el.getBoundingClientRect().top);
+        return y >= 0 && y < 844 * 0.6;
+      },
+      { message: 'the opened question is in sight' },
+    );
+    assert.equal(await bar.count(), 0, 'the bar is gone once the question is reached');
+    const h1 = await phone.locator('main h1').evaluate((el) => ({ h: el.getBoundingClientRect().height, lh: parseFloat(getComputedStyle(el).lineHeight) || parseFloat(getComputedStyle(el).fontSize) * 1.3 }));
+    assert.ok(h1.h < h1.lh * 1.5, `the session title takes one line (${h1.h}px)`);
+    const problems = await audit(phone, 'phone with the open-voting bar');
+    await ph.close();
+    assert.deepEqual(problems, [], problems.join('\n'));
+  });
+
   await t.test('axe: every stage kind in both languages at 320 px and desktop', async () => {
     const problems = [];
     for (const st of ['lobby', 'section', 'question-choice', 'results-scale', 'results-rank', 'results-words', 'comments', 'end']) {

@@ -109,11 +109,12 @@ func (s *Service) Snapshot(ctx context.Context, sess *Session) (*Snapshot, error
 				snap.Sections = append(snap.Sections, *sec)
 			}
 		}
-		if !a.PerStatement() {
-			for _, id := range a.Statements {
-				if st, _, ok := ch.Statement(id); ok {
-					av.Items = append(av.Items, st)
-				}
+		// Items: the statements with their text, for those a phone cannot read from the
+		// activity's section (a rank's come from anywhere; a scale may take some from other
+		// sections too).
+		for _, id := range a.Statements {
+			if st, sec, ok := ch.Statement(id); ok && (!a.PerStatement() || sec.ID != a.Section) {
+				av.Items = append(av.Items, st)
 			}
 		}
 		r, _, ok, err := s.ActivityResults(ctx, ForParticipant, sess, a)

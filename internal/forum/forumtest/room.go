@@ -75,3 +75,34 @@ func testSvcNotes(t *testing.T, h *Harness) {
 		t.Errorf("after clearing: notes = %v", v.Notes)
 	}
 }
+
+// testSvcScaleItems: a scale over statements of other sections gives the phones their text
+// (items), and only for those not in its own section.
+func testSvcScaleItems(t *testing.T, h *Harness) {
+	ctx := t.Context()
+	s := h.Session(t)
+	sec := h.firstSection()
+	var other string
+	for _, x := range h.Ch.Sections {
+		if x.ID != sec.ID && len(x.Statements) > 0 {
+			other = x.Statements[0].ID
+			break
+		}
+	}
+	a, err := h.Svc.AddActivity(ctx, h.Owner, s.ID, forum.NewActivity{Kind: forum.KindScale, Section: sec.ID, Statements: []string{sec.Statements[0].ID, other}})
+	noErr(t, "AddActivity", err)
+	h.Do(t, s.ID, forum.Command{Type: "goto", Section: sec.ID})
+	cur, _ := h.Svc.SessionByID(ctx, s.ID)
+	snap, err := h.Svc.Snapshot(ctx, cur)
+	noErr(t, "Snapshot", err)
+	for _, av := range snap.Activities {
+		if av.ID != a.ID {
+			continue
+		}
+		if len(av.Items) != 1 || av.Items[0].ID != other || av.Items[0].Text == "" {
+			t.Errorf("the scale's items = %s, want only %s with its text", mustJSON(av.Items), other)
+		}
+		return
+	}
+	t.Errorf("the phone's snapshot lacks the scale %s", a.ID)
+}

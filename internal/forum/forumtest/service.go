@@ -160,6 +160,7 @@ func RunService(t *testing.T, newEngine func(t *testing.T) forum.Engine) {
 		{"InputHygiene", testSvcInputHygiene},
 		{"Approval", testSvcApproval},
 		{"Notes", testSvcNotes},
+		{"ScaleItems", testSvcScaleItems},
 		{"SelfPaced", testSvcSelfPaced},
 		{"SelfPacedByHand", testSvcSelfPacedByHand},
 		{"Agreements", testSvcAgreements},

@@ -36,6 +36,8 @@ export const roomDa = {
   'notes.save': 'Gem noter',
   'notes.saved': 'Noterne er gemt.',
   'notes.tooLong': 'Noterne må højst være {n} tegn.',
+  'live.votingOpen': 'Der er åbnet for afstemning',
+  'live.votingOpenGo': 'Gå til spørgsmålet',
   'ended.disabled': 'Forløbet er afsluttet. Du kan stadig vise og skjule resultater og styre storskærmen.',
 };
 
@@ -73,5 +75,7 @@ export const roomEn: Record<keyof typeof roomDa, string> = {
   'notes.save': 'Save notes',
   'notes.saved': 'The notes are saved.',
   'notes.tooLong': 'Notes may be at most {n} characters.',
+  'live.votingOpen': 'Voting is open',
+  'live.votingOpenGo': 'Go to the question',
   'ended.disabled': 'The session has ended. You can still show and hide results and run the presenter screen.',
 };
