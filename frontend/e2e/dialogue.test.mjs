@@ -228,7 +228,7 @@ test('gap rating, ved ikke and two rounds, from ten phones to the projector and 
   const corner = pres.locator('[data-corner]');
   await corner.waitFor();
   await waitText(pres.locator('[data-quadrant]'), /Vigtigt, men svagt/);
-  const fits = await pres.evaluate(() => {
+  const fitsNow = () => pres.evaluate(() => {
     const vw = innerWidth;
     const vh = innerHeight;
     const inside = [...document.querySelectorAll('[data-ladder] [data-item], [data-quadrant] svg')].every((el) => {
@@ -237,10 +237,15 @@ test('gap rating, ved ikke and two rounds, from ten phones to the projector and 
     });
     return inside && document.documentElement.scrollHeight <= vh + 1;
   });
-  assert.ok(fits, 'ladder and quadrant fit a 1280×720 projector');
+  assert.ok(await fitsNow(), 'ladder and quadrant fit a 1280×720 projector');
   assert.equal(await pres.locator('[data-dot]').count(), 3, 'a dot per statement in the quadrant');
   mkdirSync(screenshotDir, { recursive: true });
   await pres.screenshot({ path: join(screenshotDir, 'presenter-gap-1280x720.png'), animations: 'disabled' });
+  await pres.setViewportSize({ width: 1366, height: 768 });
+  await until(fitsNow, { message: 'ladder and quadrant fit 1366×768' });
+  await pres.screenshot({ path: join(screenshotDir, 'presenter-gap-1366x768.png'), animations: 'disabled' });
+  await pres.setViewportSize({ width: 1280, height: 720 });
+  await ga.screenshot({ path: join(screenshotDir, 'participant-gap-card-320.png') });
   await cmd('show_results', { activity: r2 });
   await waitText(pres.locator('[data-shift]').first(), /44 % op · 11 % ned · 44 % uændret · gns\. ændring \+0,44/);
   await pres.screenshot({ path: join(screenshotDir, 'presenter-shift-1280x720.png'), animations: 'disabled' });

@@ -39,6 +39,31 @@ describe('participant store', () => {
     store.stop();
   });
 
+  it('"ved ikke" is an answer (null); taking an answer back sends retract and leaves no answer', () => {
+    const store = new ParticipantStore('123456', { WebSocket: FakeSocket, storage: new MemoryKV(), url: 'ws://x' });
+    const ws = connect(store, { votes: [{ activity: 'a1', statement: 'st1', value: 2 }], comments: [] });
+    const key = voteKey('a1', 'st1');
+    store.vote('a1', 'st1', null);
+    expect(store.answered('a1', 'st1')).toBe(true);
+    expect(store.votes[key]).toBeNull();
+    const dk = ws.sentOfType('vote')[0];
+    expect(dk.value).toBeNull();
+    ws.receive({ type: 'ack', id: dk.id });
+    store.retract('a1', 'st1');
+    const back = ws.sentOfType('vote')[1];
+    expect(back).toMatchObject({ activity: 'a1', statement: 'st1', retract: true });
+    expect(back.value).toBeUndefined();
+    expect(store.answered('a1', 'st1')).toBe(false);
+    ws.receive({ type: 'ack', id: back.id });
+    expect(store.receipts[key].status).toBe('saved');
+    // A later refusal of another answer reverts to "no answer", not to the old value.
+    store.vote('a1', 'st1', 5);
+    const late = ws.sentOfType('vote')[2];
+    ws.receive({ type: 'error', id: late.id, code: 'activity_closed', message: 'closed' });
+    expect(store.answered('a1', 'st1')).toBe(false);
+    store.stop();
+  });
+
   it('reverts to the saved answer when the server refuses a new one', () => {
     const store = new ParticipantStore('123456', { WebSocket: FakeSocket, storage: new MemoryKV(), url: 'ws://x' });
     const ws = connect(store, { votes: [{ activity: 'a1', statement: 'st1', value: 2 }], comments: [] });
