@@ -91,6 +91,11 @@ test('single sign-on through the browser', { timeout: 120_000 }, async () => {
   assert.equal(me.user.email, 'mette@kommune.test');
   assert.equal(me.user.role, 'admin');
   assert.equal(me.user.sso, true);
+  // Her account page: no password to change (she has none), and the list marks her login.
+  await h.getByRole('link', { name: 'Konto' }).click();
+  await h.getByRole('heading', { level: 2, name: 'Sådan logger du ind' }).waitFor();
+  assert.equal(await h.getByLabel('Nuværende adgangskode').count(), 0);
+  await h.getByRole('listitem').filter({ hasText: 'mette@kommune.test' }).getByText('organisationens login').waitFor();
   // The only other origin the browser spoke to is the provider.
   assert.deepEqual(ctx.foreign.filter((u) => !u.startsWith(op.issuer + '/')), []);
   assert.deepEqual(ctx.errors, []);

@@ -19,10 +19,13 @@ type userJSON struct {
 	Disabled  bool      `json:"disabled,omitempty"`
 	// SSO: the account is linked to a single sign-on identity.
 	SSO bool `json:"sso,omitempty"`
+	// NoPassword: the account has no password (made by single sign-on, until an admin sets one).
+	NoPassword bool `json:"no_password,omitempty"`
 }
 
 func userOut(u *forum.User) userJSON {
-	return userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, CreatedAt: u.CreatedAt, Disabled: u.Disabled, SSO: u.SSOSubject != ""}
+	return userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, CreatedAt: u.CreatedAt, Disabled: u.Disabled, SSO: u.SSOSubject != "",
+		NoPassword: u.PasswordHash == ""}
 }
 
 // tokenJSON is an API token as listed: never its hash.

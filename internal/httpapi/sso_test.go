@@ -135,7 +135,7 @@ func TestSSOLogin(t *testing.T) {
 		User userJSON `json:"user"`
 	}
 	mustJSON(t, w, &me)
-	if me.User.Email != "mette@kommune.test" || me.User.Name != "Mette Hansen" || me.User.Role != forum.RoleAdmin || !me.User.SSO {
+	if me.User.Email != "mette@kommune.test" || me.User.Name != "Mette Hansen" || me.User.Role != forum.RoleAdmin || !me.User.SSO || !me.User.NoPassword {
 		t.Errorf("me = %+v", me.User)
 	}
 

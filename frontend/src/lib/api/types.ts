@@ -9,6 +9,10 @@ export interface User {
   email: string;
   name?: string;
   role: 'facilitator' | 'admin' | string;
+  /** Linked to single sign-on. */
+  sso?: boolean;
+  /** Has no password: logs in only with the organisation's account. */
+  no_password?: boolean;
 }
 
 export interface Group {
