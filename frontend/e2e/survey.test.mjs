@@ -11,7 +11,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { startServer, launchBrowser, newContext, loggedIn, audit, until, textOf, waitText, cspViolations, stepper, PHONE, DESKTOP } from './lib.mjs';
+import { mkdirSync } from 'node:fs';
+import { join as pathJoin } from 'node:path';
+import { startServer, launchBrowser, newContext, loggedIn, audit, until, textOf, waitText, cspViolations, stepper, screenshotDir, PHONE, DESKTOP } from './lib.mjs';
 
 let server;
 let browser;
@@ -52,6 +54,20 @@ async function vote(page, statement, label) {
   await g.getByRole('button', { name: label, exact: true }).click();
   return g;
 }
+
+/** Screenshots at the sizes that matter here: a small phone, a laptop and a projector. */
+async function shots(page, name, sizes) {
+  mkdirSync(screenshotDir, { recursive: true });
+  const size = page.viewportSize();
+  for (const [w, h] of sizes) {
+    await page.setViewportSize({ width: w, height: h });
+    await page.waitForTimeout(150);
+    await page.screenshot({ path: pathJoin(screenshotDir, `${name}-${w}x${h}.png`), fullPage: w < 500, animations: 'disabled' });
+  }
+  await page.setViewportSize(size);
+}
+const PHONES = [[320, 640]];
+const SCREENS = [[1366, 768], [1280, 720]];
 
 const LABELS = ['Slet ikke', 'I ringe grad', 'I nogen grad', 'I høj grad', 'I meget høj grad'];
 
@@ -136,6 +152,8 @@ test('from a workshop to agreements and a follow-up survey', { timeout: 300_000 
     await h.getByLabel('Opfølgning', { exact: true }).fill('2027-06-01');
     await h.getByRole('button', { name: 'Gem aftale' }).click();
     await h.getByText('Hvem: Direktionen').waitFor();
+    await h.getByRole('heading', { name: 'Temaer' }).scrollIntoViewIfNeeded();
+    await shots(h, 'agreements-console', SCREENS);
     const ag = await (await api(`/sessions/${S.id}/agreements`)).json();
     assert.equal(ag.agreements.length, 1);
     assert.deepEqual([ag.agreements[0].who, ag.agreements[0].due, ag.agreements[0].follow_up, ag.agreements[0].theme], ['Direktionen', '2027-03-01', '2027-06-01', 't1']);
@@ -144,6 +162,7 @@ test('from a workshop to agreements and a follow-up survey', { timeout: 300_000 
     await h.getByRole('button', { name: 'Ja, afslut' }).click();
     const end = S.w[0].getByRole('region', { name: 'Det aftalte vi' });
     await waitText(end, /Fælles morgenmøde hver uge.*Hvem: Direktionen/);
+    await shots(S.w[0], 'agreements-phone-end', PHONES);
 
     const pdf = await api(`/sessions/${S.id}/export/report.pdf`);
     assert.equal(pdf.status(), 200);
@@ -172,6 +191,7 @@ test('from a workshop to agreements and a follow-up survey', { timeout: 300_000 
     S.fuJoin = v.session.join_url;
     await h.getByRole('button', { name: 'Åbn undersøgelsen' }).click();
     await h.getByRole('heading', { name: /Undersøgelse: Åben/ }).waitFor();
+    await shots(h, 'survey-console', SCREENS);
   });
 
   // One phone's answers: Respekt, Åbenhed, Troværdighed and the agreement, in its own order.
@@ -197,6 +217,7 @@ test('from a workshop to agreements and a follow-up survey', { timeout: 300_000 
       await ph.page.getByRole('navigation', { name: 'Afsnit i undersøgelsen' }).waitFor();
       if (i === 3) await ph.ctx.setOffline(true);
       const groups = await answer(ph.page, i === 2 ? 2 : 4, 'Ja');
+      if (i === 0) await shots(ph.page, 'survey-phone', PHONES);
       if (i === 3) {
         await waitText(groups[1].getByRole('status'), /Sender/);
         continue;
@@ -250,6 +271,8 @@ test('from a workshop to agreements and a follow-up survey', { timeout: 300_000 
     const ags = h.getByRole('heading', { name: 'Aftaler og opfølgning' });
     await ags.waitFor();
     await waitText(h.locator('.ags'), /Fælles morgenmøde.*Gennemført.*Ja 8 · Delvist 1 · Nej 1 · Ved ikke 0 \(10 svar\)/);
+    await row.scrollIntoViewIfNeeded();
+    await shots(h, 'compare-followup', SCREENS);
     const problems = await audit(h, 'comparison');
     assert.deepEqual(problems, [], problems.join('\n'));
     for (const c of contexts) {
