@@ -111,6 +111,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		log.Info("single sign-on with OpenID Connect", "issuer", cfg.OIDC.Issuer, "redirect_url", cfg.OIDC.RedirectURL,
 			"allowed_domains", cfg.OIDC.AllowedDomains, "allowed_groups", cfg.OIDC.AllowedGroups)
+		if len(cfg.OIDC.AllowedDomains) == 0 && len(cfg.OIDC.AllowedGroups) == 0 {
+			log.Warn("single sign-on admits every account the issuer vouches for; set PEJL_OIDC_ALLOWED_DOMAINS or PEJL_OIDC_ALLOWED_GROUPS to narrow it")
+		}
 	}
 	handler := httpapi.New(httpapi.Config{
 		SSO:            provider,
