@@ -86,6 +86,13 @@ test('import a charter and fix a typo as a new version', { timeout: 120_000 }, a
   );
   assert.equal(v2.sections[1].statements[1].text, 'Vi giver hinanden ærlig feedback.');
 
+  // A session on version 1 (made before the fix, say) …
+  const old = await ctx.request.post(`${server.base}/api/v1/sessions`, {
+    data: { title: 'Spilleregler, version 1', charter_id: 'teamets-spilleregler' },
+    headers: { Origin: server.base },
+  });
+  assert.equal(old.status(), 201);
+
   // A session on version 2 gets no scale on the unrated Baggrund.
   await h.getByLabel('Navn på forløbet').fill('Spilleregler, version 2');
   await h.getByRole('button', { name: 'Opret forløbet' }).click();
@@ -94,5 +101,16 @@ test('import a charter and fix a typo as a new version', { timeout: 120_000 }, a
   const view = await (await ctx.request.get(`${server.base}/api/v1/sessions/${id}`)).json();
   assert.equal(view.session.charter_id, 'teamets-spilleregler-v2');
   assert.deepEqual(view.activities.map((a) => a.id), ['s1-comments', 's2-scale', 's2-comments']);
+
+  // The comparison page offers the charter once, with the sessions on both versions.
+  await h.goto(`${server.base}/host/compare`);
+  await h.getByRole('heading', { level: 1, name: 'Sammenlign forløb' }).waitFor();
+  const charters = h.getByLabel('Ledelsesgrundlag', { exact: true });
+  await h.waitForFunction(() => document.querySelectorAll('#cmp-charter option').length > 0);
+  assert.deepEqual(await charters.locator('option').allInnerTexts(), ['Teamets spilleregler']);
+  await h.getByRole('checkbox', { name: /Spilleregler, version 1/ }).check();
+  await h.getByRole('checkbox', { name: /Spilleregler, version 2/ }).check();
+  await h.getByRole('button', { name: 'Sammenlign', exact: true }).click();
+  await h.getByRole('row', { name: /^Vi giver hinanden ærlig feedback\./ }).waitFor();
   assert.deepEqual(ctx.errors, []);
 });
