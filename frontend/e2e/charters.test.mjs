@@ -73,6 +73,7 @@ test('import a charter and fix a typo as a new version', { timeout: 120_000 }, a
   await h.getByRole('alert').filter({ hasText: 'Linje 10' }).waitFor();
   assert.match(await textOf(h.getByRole('alert').filter({ hasText: 'Linje 10' })), /afsnittet "Samarbejde" har 1 udsagn; afsnit 2 \("Samarbejde"\) i ledelsesgrundlaget, der rettes, har 2/);
   await shoot(h, 'host-charter-fix');
+  assert.deepEqual(await audit(h, 'charter fix'), []);
   await editor.fill(charter.replace('feedbak', 'feedback'));
   await h.getByRole('button', { name: 'Gem som ny version' }).click();
   await h.getByText('Gemt som version 2 og valgt.').waitFor();
