@@ -287,14 +287,22 @@ func (s *Service) NewCharterVersion(ctx context.Context, actor *User, baseID str
 			return o, nil // the same correction again
 		}
 	}
-	version++
-	c.ID, c.Family, c.Version = fmt.Sprintf("%s-v%d", family, version), family, version
-	err = s.e.SaveCharter(ctx, StoredCharter{ID: c.ID, Owner: actor.ID, Source: string(src), CreatedAt: s.now(), Family: family, Version: version})
-	if errors.Is(err, ErrConflict) {
-		return nil, Errorf(EConflict, "Another version of this charter was saved at the same moment; open it and try again.")
-	}
-	if err != nil {
-		return nil, engineErr(err)
+	// The next number; one taken meanwhile (another correction at the same moment, or an
+	// imported charter whose own id looks like a version's) moves it on.
+	for tries := 0; ; tries++ {
+		version++
+		c.ID, c.Family, c.Version = fmt.Sprintf("%s-v%d", family, version), family, version
+		err = s.e.SaveCharter(ctx, StoredCharter{ID: c.ID, Owner: actor.ID, Source: string(src), CreatedAt: s.now(), Family: family, Version: version})
+		if errors.Is(err, ErrConflict) && tries < 5 {
+			continue
+		}
+		if errors.Is(err, ErrConflict) {
+			return nil, Errorf(EConflict, "Another version of this charter was saved at the same moment; open it and try again.")
+		}
+		if err != nil {
+			return nil, engineErr(err)
+		}
+		break
 	}
 	s.log.Info("charter version saved", "charter", c.ID, "family", family)
 	return c, nil

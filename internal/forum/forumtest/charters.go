@@ -60,6 +60,15 @@ func testSvcCharterVersion(t *testing.T, h *Harness) {
 		t.Errorf("v3 = %s %q", v3.ID, v3.Sections[1].Title)
 	}
 
+	// An imported charter that took the next version's id: the version moves on to v5.
+	_, err = h.Svc.ImportCharter(ctx, h.Other, []byte(strings.Replace(teamCharter, "id: team", "id: team-v4", 1)))
+	noErr(t, "import team-v4", err)
+	v5, err := h.Svc.NewCharterVersion(ctx, h.Owner, "team-v3", []byte(strings.Replace(fixed, "tiden", "tiden.", 1)))
+	noErr(t, "v5", err)
+	if v5.ID != "team-v5" || v5.Version != 5 {
+		t.Errorf("after a taken id: %s", v5.ID)
+	}
+
 	// A structure change: a statement added (the section at line 6) and a level changed (line 12).
 	changed := strings.Replace(fixed, "### Møder", "## Møder", 1)
 	changed = strings.Replace(changed, "- Vi giver", "- Et nyt udsagn.\n- Vi giver", 1)
