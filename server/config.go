@@ -107,10 +107,12 @@ type LimitsConfig struct {
 	JoinGuessesPerAddress     int           `env:"PEJL_LIMIT_JOIN_GUESSES_PER_ADDRESS"`
 	NewParticipantsPerAddress int           `env:"PEJL_LIMIT_NEW_PARTICIPANTS_PER_ADDRESS"`
 	ParticipantsPerSession    int           `env:"PEJL_LIMIT_PARTICIPANTS_PER_SESSION"`
-	CommentsPerParticipant    int           `env:"PEJL_LIMIT_COMMENTS_PER_PARTICIPANT"`
-	CommentsPerSession        int           `env:"PEJL_LIMIT_COMMENTS_PER_SESSION"`
-	WordsPerActivity          int           `env:"PEJL_LIMIT_WORDS_PER_ACTIVITY"`
-	AddressKeyRotation        time.Duration `env:"PEJL_ADDRESS_KEY_ROTATION"`
+	// SurveyParticipantsPerSession bounds a self-paced session (a survey) instead.
+	SurveyParticipantsPerSession int           `env:"PEJL_LIMIT_SURVEY_PARTICIPANTS_PER_SESSION"`
+	CommentsPerParticipant       int           `env:"PEJL_LIMIT_COMMENTS_PER_PARTICIPANT"`
+	CommentsPerSession           int           `env:"PEJL_LIMIT_COMMENTS_PER_SESSION"`
+	WordsPerActivity             int           `env:"PEJL_LIMIT_WORDS_PER_ACTIVITY"`
+	AddressKeyRotation           time.Duration `env:"PEJL_ADDRESS_KEY_ROTATION"`
 }
 
 // forum returns the limits for forum.Config.

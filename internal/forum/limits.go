@@ -31,6 +31,9 @@ type Limits struct {
 	NewParticipantsPerAddress int
 	// ParticipantsPerSession is how many participants a session may have in all.
 	ParticipantsPerSession int
+	// SurveyParticipantsPerSession is the same for a self-paced session (a survey of a
+	// whole organisation over days, not a room).
+	SurveyParticipantsPerSession int
 	// CommentsPerParticipant is how many comments one participant may post per minute.
 	CommentsPerParticipant int
 	// CommentsPerSession is how many comments a whole session may take per minute.
@@ -50,10 +53,12 @@ var DefaultLimits = Limits{
 	JoinGuessesPerAddress:     20,
 	NewParticipantsPerAddress: 1000,
 	ParticipantsPerSession:    5000,
-	CommentsPerParticipant:    10,
-	CommentsPerSession:        600,
-	WordsPerActivity:          300,
-	AddressKeyRotation:        24 * time.Hour,
+	// A municipality's survey: 10,000 respondents and room to spare.
+	SurveyParticipantsPerSession: 30000,
+	CommentsPerParticipant:       10,
+	CommentsPerSession:           600,
+	WordsPerActivity:             300,
+	AddressKeyRotation:           24 * time.Hour,
 }
 
 func (l Limits) withDefaults() Limits {
@@ -68,6 +73,7 @@ func (l Limits) withDefaults() Limits {
 	pick(&l.JoinGuessesPerAddress, d.JoinGuessesPerAddress)
 	pick(&l.NewParticipantsPerAddress, d.NewParticipantsPerAddress)
 	pick(&l.ParticipantsPerSession, d.ParticipantsPerSession)
+	pick(&l.SurveyParticipantsPerSession, d.SurveyParticipantsPerSession)
 	pick(&l.CommentsPerParticipant, d.CommentsPerParticipant)
 	pick(&l.CommentsPerSession, d.CommentsPerSession)
 	pick(&l.WordsPerActivity, d.WordsPerActivity)
@@ -190,6 +196,9 @@ func (s *Service) admitNewParticipant(ctx context.Context, sess *Session) error 
 		}
 	}
 	n := s.limits.ParticipantsPerSession
+	if sess.SelfPaced() {
+		n = s.limits.SurveyParticipantsPerSession
+	}
 	err := s.take(ctx, limit{"join-session:" + sess.ID, n, s.cfg.Retention}, "")
 	if ErrorCode(err) == ERateLimited {
 		return Errorf(ESessionFull, "The session is full: it has room for %d participants.", n)

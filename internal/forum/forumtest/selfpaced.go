@@ -494,3 +494,24 @@ func testSvcCompareFollowUp(t *testing.T, h *Harness) {
 		t.Errorf("follow-up status = %s, want 3 ja, 1 delvist, 1 nej", mustJSON(fu))
 	}
 }
+
+// testSvcSurveyCap: a self-paced session takes up to SurveyParticipantsPerSession people,
+// a live one ParticipantsPerSession.
+func testSvcSurveyCap(t *testing.T, h *Harness) {
+	ctx := t.Context()
+	svc := limitedService(t, h, forum.Limits{ParticipantsPerSession: 3, SurveyParticipantsPerSession: 5})
+	live := h.Session(t)
+	survey, err := h.Svc.CreateSession(ctx, h.Owner, forum.NewSession{Title: "Trivsel", CharterID: CharterID, Pace: forum.PaceSelf})
+	noErr(t, "CreateSession", err)
+	for _, c := range []struct {
+		s    *forum.Session
+		room int
+	}{{live, 3}, {survey, 5}} {
+		for i := range c.room {
+			_, _, err := svc.Hello(ctx, c.s, "", "", "")
+			noErr(t, fmt.Sprintf("participant %d of %d", i+1, c.room), err)
+		}
+		_, _, err := svc.Hello(ctx, c.s, "", "", "")
+		wantCode(t, fmt.Sprintf("participant %d (pace %q)", c.room+1, c.s.Pace), err, forum.ESessionFull)
+	}
+}

@@ -165,6 +165,7 @@ func RunService(t *testing.T, newEngine func(t *testing.T) forum.Engine) {
 		{"SelfPacedByHand", testSvcSelfPacedByHand},
 		{"Agreements", testSvcAgreements},
 		{"CompareFollowUp", testSvcCompareFollowUp},
+		{"SurveyCap", testSvcSurveyCap},
 		{"DontKnowAndRetract", testSvcDontKnowAndRetract},
 		{"Gap", testSvcGap},
 		{"Points", testSvcPoints},
