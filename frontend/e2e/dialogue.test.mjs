@@ -95,7 +95,8 @@ async function phone(name, viewport) {
 }
 
 /** A statement's card in a phone's activity section. */
-const card = (p, act, text) => p.locator(`section[aria-labelledby="h-${act}"] fieldset`).filter({ has: p.locator('legend', { hasText: text }) });
+const block = (p, act) => p.locator(`section[aria-labelledby="h-${act} an-${act}"]`);
+const card = (p, act, text) => block(p, act).locator('fieldset').filter({ has: p.locator('legend', { hasText: text }) });
 
 test('gap rating, ved ikke and two rounds, from ten phones to the projector and the PDF', async () => {
   const s = await post('/api/v1/sessions', { title: 'Dialogdag i Ledergruppen', charter_id: 'allerod-ledelsesgrundlag', anonymity_threshold: 3 });
@@ -163,7 +164,7 @@ test('gap rating, ved ikke and two rounds, from ten phones to the projector and 
   await waitText(tenA.locator('.receipt'), /Gemt/);
   assert.equal(await tenA.locator('[aria-pressed="true"]').count(), 0, 'nothing chosen after taking the answer back');
   // Points: more than 100 is refused on the phone.
-  const pts = a.locator(`section[aria-labelledby="h-${S.points}"]`);
+  const pts = block(a, S.points);
   await pts.locator('input').nth(0).fill('60');
   await pts.locator('input').nth(1).fill('50');
   await pts.getByRole('alert').getByText('10 point for meget').waitFor();
@@ -252,6 +253,24 @@ test('gap rating, ved ikke and two rounds, from ten phones to the projector and 
   await r2a.screenshot({ path: join(screenshotDir, 'participant-round2-card.png') });
   const presProblems = await audit(pres, 'presenter shift');
   assert.deepEqual(presProblems, [], presProblems.join('\n'));
+
+  // The console: the gap card's ladder, "Ny runde" where a round can start, and the three
+  // largest gaps made the next topics (themes), largest first.
+  const con = await fac.newPage();
+  await con.setViewportSize({ width: 1366, height: 768 });
+  await con.goto(`${server.base}/host/sessions/${S.id}`);
+  const cardOf = (id) => con.locator('section.activity').filter({ has: con.locator(`[id="ah-${id}"]`) });
+  const gapCard = cardOf(S.gap);
+  await waitText(gapCard.locator('.ladder li').first(), /Respekt.*Gab \+2,30/);
+  assert.equal(await cardOf(S.scale).getByRole('button', { name: 'Ny runde' }).count(), 0, 'no third round');
+  assert.equal(await cardOf(S.ten).getByRole('button', { name: 'Ny runde' }).count(), 1, 'the 0–10 scale can get a round 2');
+  assert.equal(await gapCard.getByRole('button', { name: 'Ny runde' }).count(), 1, 'the gap rating can get a round 2');
+  await gapCard.getByRole('button', { name: 'Gør de tre største gab til næste emner' }).click();
+  await gapCard.getByText('De tre største gab er nu temaer.').waitFor();
+  const themes = await (await fac.request.get(`${server.base}/api/v1/sessions/${S.id}/themes`)).json();
+  assert.deepEqual(themes.themes.map((x) => x.title), [`Gab: ${st[0].text}`, `Gab: ${st[2].text}`, `Gab: ${st[1].text}`]);
+  const conProblems = await audit(con, 'console with a gap rating and a round 2');
+  assert.deepEqual(conProblems, [], conProblems.join('\n'));
 
   // The PDF, read back.
   await cmd('end');
