@@ -74,6 +74,12 @@ func run() error {
 	flag.IntVar(&cfg.stateBytes, "state-bytes", 0, "size of the peers' state message (default: the size of Pejl's state frame seen in this invocation, else 1500)")
 	flag.BoolVar(&cfg.check, "check", true, "exit with status 2 when a correctness invariant fails: a failed handshake, a lost vote, an exactly-once mismatch (a vote counted twice, or a stored value other than the last one sent), answers out of order, a missing state (latencies are never checked: the machines are shared)")
 	flag.IntVar(&cfg.orderProbes, "order-probes", 20, "participants that also send a burst of 8 votes on one statement back to back every second (the order check)")
+	var scenario string
+	var sc surveyConfig
+	flag.StringVar(&scenario, "scenario", "live", "live (a room voting, the goals G1–G5) or survey (a self-paced session: -respondents arrive over -duration and answer -items each)")
+	flag.IntVar(&sc.respondents, "respondents", 1000, "survey: respondents")
+	flag.IntVar(&sc.items, "items", 40, "survey: items each respondent answers (then it changes its first answer)")
+	flag.DurationVar(&sc.think, "think", time.Second, "survey: think time between a respondent's answers (±50 %)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", flag.Arg(0))
@@ -108,6 +114,12 @@ func run() error {
 		return fmt.Errorf("-redis-fsync must be no, always or everysec")
 	case cfg.votesPerSec < 0 || cfg.senders < 1 || cfg.rounds < 0 || cfg.orderProbes < 0:
 		return fmt.Errorf("-votes-per-sec, -senders, -rounds and -order-probes must not be negative")
+	case scenario != "live" && scenario != "survey":
+		return fmt.Errorf("-scenario must be live or survey")
+	case scenario == "survey" && (sc.respondents < 1 || sc.respondents > 100000 || sc.items < 1 || sc.items > 200):
+		return fmt.Errorf("-respondents must be 1..100000 and -items 1..200")
+	case scenario == "survey" && (len(cfg.targets) != 1 || cfg.targets[0] != "pejl"):
+		return fmt.Errorf("-scenario survey runs against pejl only")
 	}
 	if per := cfg.votesPerSec / float64(cfg.participants); per > 15 {
 		logf("warning: %.1f votes/s per participant is close to Pejl's per-connection limit (20/s, burst 40); expect rate_limited", per)
@@ -154,6 +166,10 @@ func run() error {
 			return fmt.Errorf("go build %s: %w", pkg, err)
 		}
 		bins[t] = out
+	}
+
+	if scenario == "survey" {
+		return surveyMain(ctx, cfg, sc, absPath(bins["pejl"]), tmp)
 	}
 
 	rep := &report{
