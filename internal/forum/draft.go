@@ -28,6 +28,10 @@ type ActivityPatch struct {
 	Min        *int      `json:"min"`
 	Max        *int      `json:"max"`
 	Labels     *[]string `json:"labels"`
+	// Axes of a gap rating (prompts and labels are wording; ranges are meaning), Budget of
+	// points.
+	Axes   *[]Axis `json:"axes"`
+	Budget *int    `json:"budget"`
 	// Position moves the activity to this 0-based place among its section's activities (a
 	// place past the end means last).
 	Position *int `json:"position"`
@@ -147,6 +151,8 @@ func (s *Service) UpdateActivity(ctx context.Context, actor *User, sessionID, ac
 		set(&in.Min, p.Min)
 		set(&in.Max, p.Max)
 		set(&in.Labels, p.Labels)
+		set(&in.Axes, p.Axes)
+		set(&in.Budget, p.Budget)
 		c, err := s.Charter(ctx, sess.CharterID)
 		if err != nil {
 			return err

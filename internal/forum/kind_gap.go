@@ -2,6 +2,7 @@ package forum
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -48,7 +49,7 @@ func (gapKind) build(b *kindBuild, a *Activity) (err error) {
 	if _, ok := axisPrompts[lang]; !ok {
 		lang = "da"
 	}
-	a.Axes = b.in.Axes
+	a.Axes = slices.Clone(b.in.Axes) // filled in below: never the caller's
 	if len(a.Axes) == 0 {
 		p := axisPrompts[lang]
 		a.Axes = []Axis{{ID: AxisToday, Prompt: p[0]}, {ID: AxisWanted, Prompt: p[1]}}

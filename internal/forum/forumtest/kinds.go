@@ -314,3 +314,27 @@ func contains(s, sub string) bool {
 	}
 	return false
 }
+
+func testSvcKindPatch(t *testing.T, h *Harness) {
+	ctx := t.Context()
+	s, ids := kindSession(t, h, nil, forum.NewActivity{Kind: forum.KindGap}, forum.NewActivity{Kind: forum.KindPoints, Prompt: "Fordel"})
+	gap, pts := ids[0], ids[1]
+	st := h.firstSection().Statements[0].ID
+	h.vote(t, s, h.Join(t, s, "", ""), gap, st, `{"today":1,"wanted":2}`)
+	// Wording of an answered gap rating may change; its range may not.
+	ax := []forum.Axis{{Prompt: "Sådan er det nu", Min: 1, Max: 5}, {Prompt: "Sådan vil vi have det", Min: 1, Max: 5}}
+	a, err := h.Svc.UpdateActivity(ctx, h.Owner, s.ID, gap, forum.ActivityPatch{Axes: &ax})
+	if err != nil || a.Axes[0].Prompt != "Sådan er det nu" || a.Axes[1].ID != forum.AxisWanted {
+		t.Errorf("gap axes wording: %s, %v", mustJSON(a), err)
+	}
+	ax[0].Max, ax[1].Max = 7, 7
+	_, err = h.Svc.UpdateActivity(ctx, h.Owner, s.ID, gap, forum.ActivityPatch{Axes: &ax})
+	wantCode(t, "gap range of an answered activity", err, forum.EConflict)
+	// An unanswered, closed points activity may get another budget.
+	h.Do(t, s.ID, forum.Command{Type: "close", Activity: pts})
+	b := 50
+	p, err := h.Svc.UpdateActivity(ctx, h.Owner, s.ID, pts, forum.ActivityPatch{Budget: &b})
+	if err != nil || p.Budget != 50 {
+		t.Errorf("points budget: %s, %v", mustJSON(p), err)
+	}
+}

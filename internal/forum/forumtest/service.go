@@ -170,6 +170,7 @@ func RunService(t *testing.T, newEngine func(t *testing.T) forum.Engine) {
 		{"Gap", testSvcGap},
 		{"Points", testSvcPoints},
 		{"Rounds", testSvcRounds},
+		{"KindPatch", testSvcKindPatch},
 		{"SSO", testSvcSSO},
 		{"CharterVersion", testSvcCharterVersion},
 	}
