@@ -593,6 +593,10 @@ func (s *Service) Do(ctx context.Context, actor *User, sessionID string, cmd Com
 			}
 			switch cmd.Type {
 			case "open":
+				if _, ok := sess.Activity(a.ID + RoundSuffix); ok {
+					// Round 1 stays as it was: the shift counts from it.
+					return Errorf(EBadRequest, "Round 2 of %q has started; round 1 stays as it was. Open round 2 (%s) instead.", a.ID, a.ID+RoundSuffix)
+				}
 				a.State = ActivityOpen
 				if sess.State == StateLobby {
 					sess.State = StateLive

@@ -257,7 +257,9 @@ func testSvcRounds(t *testing.T, h *Harness) {
 	if !json.Valid(j) || !containsAll(string(j), `"round":2`, `"round_of":"`+scale+`"`) {
 		t.Errorf("round 2 JSON: %s", j)
 	}
-	// Round 1 takes no more votes.
+	// Round 1 cannot be opened again (the shift counts from it), and takes no more votes.
+	_, err = h.Svc.Do(ctx, h.Owner, s.ID, forum.Command{Type: "open", Activity: scale})
+	wantCode(t, "open round 1 again", err, forum.EBadRequest)
 	_, err = h.Svc.Vote(ctx, s.ID, ps[0], forum.VoteIn{ClientID: "late", Activity: scale, Statement: st1, Value: json.RawMessage(`1`)})
 	wantCode(t, "vote on round 1 after round 2 opened", err, forum.EActivityClosed)
 	// Round 2: 2→3 up, 3→3 same, 4→2 down, ved ikke→4 (not both), a newcomer (not both).
