@@ -168,6 +168,18 @@ func TestDialogueExports(t *testing.T) {
 	if len(gs) < 3 || gs[1][2] != "s2-1" || !strings.HasPrefix(gs[1][7], "2.6") || gs[1][5] != "2" || gs[2][2] != "s2-2" {
 		t.Errorf("gap sheet = %q", gs)
 	}
+	var dk, gapText int
+	for _, r := range sheets["Stemmer"] {
+		if slices.Contains(r, "Ved ikke") {
+			dk++
+		}
+		if slices.ContainsFunc(r, func(c string) bool { return strings.HasPrefix(c, "I dag 1 · Ønsket 5") }) {
+			gapText++
+		}
+	}
+	if dk != 1 || gapText != 1 {
+		t.Errorf("votes sheet: %d \"Ved ikke\" answers (want 1), %d gap answers in words (want 1)", dk, gapText)
+	}
 	sum := sheets["Oversigt"]
 	head := sum[findRow(sum, 1, "Udsagn-id")]
 	i := findRow(sum, len(head)-9, "s2-scale-r2")

@@ -689,7 +689,7 @@ func (b *base) writeVotes(ctx context.Context, svc *forum.Service, w io.Writer, 
 			if n, err := strconv.Atoi(string(v.Value)); err == nil {
 				x.num(0, float64(n))
 			} else {
-				x.str(0, string(v.Value))
+				x.str(0, b.valueText(ai, v.Value)) // "Ved ikke"
 			}
 		} else {
 			x.str(0, b.valueText(ai, v.Value))
