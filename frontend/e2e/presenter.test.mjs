@@ -374,6 +374,23 @@ test('the presenter is a stage fitted to the screen', async (t) => {
     }
     assert.ok(!(await pres.locator('body').innerText()).includes('Kirsten'), 'the notes are not on the projector');
 
+    // A word off the cloud: gone from the projector at once, back when shown again.
+    await cmd('present', { stage: 'results', activity: S.words });
+    const cloudWords = () => pres.evaluate(() => [...document.querySelectorAll('.cloud li')].map((li) => li.firstChild?.textContent?.trim()));
+    await until(async () => (await cloudWords()).includes('tillid'), { message: 'tillid in the cloud' });
+    await con.locator('[data-wordtools] summary').click();
+    await con.getByRole('button', { name: 'Fjern ordet tillid', exact: true }).click();
+    await until(async () => !(await cloudWords()).includes('tillid'), { message: 'tillid off the projector' });
+    assert.ok((await cloudWords()).includes('nærvær'), 'the other words stay');
+    const presAfter = await (await fac.request.get(`${server.base}/api/v1/sessions/${S.id}?audience=presenter`)).json();
+    assert.equal(presAfter.activities.find((x) => x.id === S.words).tally.words.tillid, undefined, "the presenter's view has no hidden word");
+    await con.getByRole('button', { name: 'Vis ordet tillid igen' }).click();
+    await until(async () => (await cloudWords()).includes('tillid'), { message: 'tillid back on the projector' });
+    // A blocked word flags a waiting comment in the queue.
+    await con.locator('#blocked-words').fill('problemet\nlort');
+    await con.getByRole('button', { name: 'Gem blokerede ord' }).click();
+    await waitText(con.locator('[data-flag]').first(), /^Blokeret ord$/);
+
     // The discussion timer, from the console to the projector.
     await con.locator('#timer-min').fill('nul');
     await con.getByRole('button', { name: 'Start nedtælling' }).click();
@@ -452,6 +469,14 @@ test('the presenter is a stage fitted to the screen', async (t) => {
       { message: 'the opened question is in sight' },
     );
     assert.equal(await bar.count(), 0, 'the bar is gone once the question is reached');
+    // A long Danish compound is taken; a word over 40 characters is refused with a message, not cut.
+    const w41 = 'arbejdsmiljørepræsentantsuppleantvalgets' + 'x';
+    const field = phone.locator(`#w-${S.words}-0`);
+    await field.fill(w41);
+    await phone.locator(`#act-${S.words} button[type="submit"]`).tap();
+    await waitText(phone.locator('[data-words-problem]'), /^Et ord må højst være 40 tegn\./);
+    assert.equal(await field.inputValue(), w41, 'the word is not cut');
+
     const h1 = await phone.locator('main h1').evaluate((el) => ({ h: el.getBoundingClientRect().height, lh: parseFloat(getComputedStyle(el).lineHeight) || parseFloat(getComputedStyle(el).fontSize) * 1.3 }));
     assert.ok(h1.h < h1.lh * 1.5, `the session title takes one line (${h1.h}px)`);
     const problems = await audit(phone, 'phone with the open-voting bar');

@@ -93,6 +93,7 @@ func TallyFor(aud Audience, sess *Session, a *Activity, tally map[string]int64) 
 		return Results{}, nil, false
 	}
 	total = ResultsFromTally(a, tally, "")
+	CleanWords(sess, a, &total)
 	HideSmallShifts(sess, &total)
 	if !aud.waits() {
 		return total, GroupResultsOf(sess, a, tally), true
@@ -195,6 +196,7 @@ func GroupResultsOf(sess *Session, a *Activity, tally map[string]int64) []GroupR
 		r := resp[it]
 		for _, g := range VisibleGroups(sess, r.Total, r.Groups) {
 			res := ResultsFromTally(a, GroupTally(tally, g), "")
+			CleanWords(sess, a, &res)
 			gr := byID[g.ID]
 			if gr == nil {
 				gr = &GroupResults{Group: g, Results: res}
@@ -445,4 +447,13 @@ func NotesFor(aud Audience, sess *Session, ch *charter.Charter) map[string]strin
 		}
 	}
 	return out
+}
+
+// WordsFor returns, for the facilitator only, the words taken off each word cloud and the
+// session's blocked words (to show and edit them); nil for every other audience.
+func WordsFor(aud Audience, sess *Session) (hidden map[string][]string, blocked []string) {
+	if aud != ForFacilitator {
+		return nil, nil
+	}
+	return sess.HiddenWords, sess.Blocked()
 }

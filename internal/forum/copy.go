@@ -77,6 +77,7 @@ func (s *Service) CopySession(ctx context.Context, actor *User, id string, in Co
 	cp.Rehearsal, cp.Template, cp.Shared = in.Rehearsal, in.Template != "", in.Template
 	cp.Groups = append([]Group(nil), src.Groups...)
 	cp.Notes = maps.Clone(src.Notes)
+	cp.HiddenWords = nil
 	cp.Activities = make([]Activity, len(src.Activities))
 	for i, a := range src.Activities {
 		a.State, a.Results = ActivityClosed, ResultsHidden

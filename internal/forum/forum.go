@@ -137,6 +137,11 @@ type Session struct {
 	// Notes are presenter notes by section id, set in the console: they replace the
 	// charter's notes of that section ("" for none). Facilitators only (NotesFor).
 	Notes map[string]string `json:"notes,omitempty"`
+	// HiddenWords are the words a facilitator took off a word cloud, by activity id.
+	HiddenWords map[string][]string `json:"hidden_words,omitempty"`
+	// BlockedWords never reach a word cloud and flag comments in the approval queue; nil
+	// means the default list (DefaultBlockedWords). Facilitators only.
+	BlockedWords *[]string `json:"blocked_words,omitempty"`
 	// Stage is what the presenter screen shows, when the facilitator put something up.
 	Stage *Stage `json:"stage,omitempty"`
 	// Timer is the running countdown, if any.

@@ -66,7 +66,7 @@ func TestValueOf(t *testing.T) {
 		{"rank dup", rank, "", `["x","x"]`, true, "", nil},
 		{"words fold", words, "", `["Tillid", " tillid ", "Åbenhed!"]`, false, `["tillid","åbenhed"]`, map[string]int64{"n": 1, "w/tillid": 1, "w/åbenhed": 1}},
 		{"words four", words, "", `["a","b","c","d"]`, true, "", nil},
-		{"words too long", words, "", `["abcdefghijklmnopqrstuvwxyz"]`, true, "", nil},
+		{"words too long", words, "", `["abcdefghijklmnopqrstuvwxyzabcdefghijklmno"]`, true, "", nil}, // 41 letters
 		{"words empty word", words, "", `["  "]`, true, "", nil},
 		{"comments take no votes", comments, "", `1`, true, "", nil},
 	}

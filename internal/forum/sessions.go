@@ -34,7 +34,7 @@ const (
 	MaxGroups        = 20
 	MaxGroupLabel    = 60
 	MaxCommentRunes  = 1000
-	MaxWordRunes     = 25
+	MaxWordRunes     = 40
 	MaxWords         = 3
 	MaxOptions       = 20
 	MaxActivities    = 500
@@ -72,6 +72,8 @@ type SessionPatch struct {
 	SharedWith *[]string `json:"shared_with"`
 	// AutoApprove: new comments reach the room without approval.
 	AutoApprove *bool `json:"auto_approve"`
+	// BlockedWords replaces the session's blocked words (see Session.BlockedWords).
+	BlockedWords *[]string `json:"blocked_words"`
 	// Notes sets the presenter notes of the sections named (section id → text; "" for none).
 	Notes map[string]string `json:"notes"`
 	// OpensAt and ClosesAt move a self-paced session's window; Published shows its results
@@ -444,6 +446,13 @@ func (s *Service) UpdateSession(ctx context.Context, actor *User, id string, p S
 		if p.AutoApprove != nil {
 			sess.AutoApprove = *p.AutoApprove
 		}
+		if p.BlockedWords != nil {
+			list, err := checkBlockedWords(*p.BlockedWords)
+			if err != nil {
+				return err
+			}
+			sess.BlockedWords = &list
+		}
 		if len(p.Notes) > 0 {
 			if err := s.setNotes(ctx, sess, p.Notes); err != nil {
 				return err
@@ -536,6 +545,8 @@ type Command struct {
 	// timer: the countdown in seconds (0 stops it), and whether zero closes the activity
 	Seconds int  `json:"seconds,omitempty"`
 	Close   bool `json:"close,omitempty"`
+	// moderate_word: the word of a word cloud to hide or show again (Action)
+	Word string `json:"word,omitempty"`
 }
 
 // Do carries out a facilitator command and returns the new session version.
@@ -557,7 +568,7 @@ func (s *Service) Do(ctx context.Context, actor *User, sessionID string, cmd Com
 		if sess.Template {
 			return Errorf(EConflict, "This is a template; start a session from it to run it.")
 		}
-		if sess.State == StateEnded && cmd.Type != "end" && cmd.Type != "show_results" && cmd.Type != "hide_results" && cmd.Type != "present" && cmd.Type != "publish" {
+		if sess.State == StateEnded && cmd.Type != "end" && cmd.Type != "show_results" && cmd.Type != "hide_results" && cmd.Type != "present" && cmd.Type != "publish" && cmd.Type != "moderate_word" {
 			return Errorf(ESessionEnded, "The session has ended.")
 		}
 		switch cmd.Type {
@@ -581,6 +592,8 @@ func (s *Service) Do(ctx context.Context, actor *User, sessionID string, cmd Com
 			return s.present(ctx, sess, cmd)
 		case "timer":
 			return s.setTimer(sess, cmd)
+		case "moderate_word":
+			return moderateWord(sess, cmd)
 		case "publish":
 			return publish(sess, true)
 		case "open", "close", "show_results", "hide_results":

@@ -202,6 +202,9 @@ type View struct {
 	Agreements []Agreement `json:"agreements"`
 	// Notes are the presenter notes by section id: the facilitator's view only (NotesFor).
 	Notes map[string]string `json:"notes,omitempty"`
+	// HiddenWords (by activity) and BlockedWords: the facilitator's view only (WordsFor).
+	HiddenWords  map[string][]string `json:"hidden_words,omitempty"`
+	BlockedWords []string            `json:"blocked_words,omitempty"`
 }
 
 // View returns the facilitator view of a session the actor may see.
@@ -243,6 +246,7 @@ func (s *Service) ViewFor(ctx context.Context, sess *Session, aud Audience) (*Vi
 	v := &View{Session: s.Info(sess), Charter: ch, Activities: []ActivityView{}, Epoch: epoch, Version: version,
 		Participants: ParticipantsView{Count: total, Groups: GroupCounts(VisibleGroups(sess, total, counts))},
 		Themes:       orEmpty(sess.Themes), Agreements: orEmpty(sess.Agreements), Notes: NotesFor(aud, sess, ch)}
+	v.HiddenWords, v.BlockedWords = WordsFor(aud, sess)
 	for i := range sess.Activities {
 		a := &sess.Activities[i]
 		r, per, _, err := s.ActivityResults(ctx, ForFacilitator, sess, a)

@@ -697,7 +697,7 @@ func (c *conn) handleParticipant(ctx context.Context, m *inMsg) {
 func (c *conn) handleFacilitator(ctx context.Context, m *inMsg) {
 	v, err := c.hub.svc.Do(ctx, c.user, c.sessionID, forum.Command{ID: m.ID, Type: m.Type, Section: m.Section,
 		Activity: m.Activity, Comment: m.Comment, Action: m.Action, Stage: m.Stage, Page: m.Page,
-		Seconds: m.Seconds, Close: m.Close})
+		Seconds: m.Seconds, Close: m.Close, Word: m.Word})
 	if err == nil {
 		c.rememberAck(m.ID)
 	}

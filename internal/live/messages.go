@@ -12,23 +12,24 @@ import (
 
 // Message types, client → server.
 const (
-	typeHello       = "hello"
-	typeVote        = "vote"
-	typeComment     = "comment"
-	typeUpvote      = "upvote"
-	typeResync      = "resync"
-	typePing        = "ping"
-	typeGoto        = "goto"
-	typeOpen        = "open"
-	typeClose       = "close"
-	typeShowResults = "show_results"
-	typeHideResults = "hide_results"
-	typeModerate    = "moderate"
-	typeEnd         = "end"
-	typePresent     = "present"
-	typeTimer       = "timer"
-	typePublish     = "publish"
-	typeRound       = "round"
+	typeHello        = "hello"
+	typeVote         = "vote"
+	typeComment      = "comment"
+	typeUpvote       = "upvote"
+	typeResync       = "resync"
+	typePing         = "ping"
+	typeGoto         = "goto"
+	typeOpen         = "open"
+	typeClose        = "close"
+	typeShowResults  = "show_results"
+	typeHideResults  = "hide_results"
+	typeModerate     = "moderate"
+	typeEnd          = "end"
+	typePresent      = "present"
+	typeTimer        = "timer"
+	typePublish      = "publish"
+	typeRound        = "round"
+	typeModerateWord = "moderate_word"
 )
 
 // inMsg is every client message, flat: each type uses some of the fields. Unknown fields
@@ -62,6 +63,8 @@ type inMsg struct {
 	// timer
 	Seconds int  `json:"seconds"`
 	Close   bool `json:"close"`
+	// moderate_word
+	Word string `json:"word"`
 }
 
 // kind says what a message is allowed to be, once decoded.
@@ -75,23 +78,24 @@ const (
 )
 
 var msgKinds = map[string]kind{
-	typeHello:       kindHello,
-	typeVote:        kindParticipant,
-	typeComment:     kindParticipant,
-	typeUpvote:      kindParticipant,
-	typeResync:      kindControl,
-	typePing:        kindControl,
-	typeGoto:        kindFacilitator,
-	typeOpen:        kindFacilitator,
-	typeClose:       kindFacilitator,
-	typeShowResults: kindFacilitator,
-	typeHideResults: kindFacilitator,
-	typeModerate:    kindFacilitator,
-	typeEnd:         kindFacilitator,
-	typePresent:     kindFacilitator,
-	typeTimer:       kindFacilitator,
-	typePublish:     kindFacilitator,
-	typeRound:       kindFacilitator,
+	typeHello:        kindHello,
+	typeVote:         kindParticipant,
+	typeComment:      kindParticipant,
+	typeUpvote:       kindParticipant,
+	typeResync:       kindControl,
+	typePing:         kindControl,
+	typeGoto:         kindFacilitator,
+	typeOpen:         kindFacilitator,
+	typeClose:        kindFacilitator,
+	typeShowResults:  kindFacilitator,
+	typeHideResults:  kindFacilitator,
+	typeModerate:     kindFacilitator,
+	typeEnd:          kindFacilitator,
+	typePresent:      kindFacilitator,
+	typeTimer:        kindFacilitator,
+	typePublish:      kindFacilitator,
+	typeRound:        kindFacilitator,
+	typeModerateWord: kindFacilitator,
 }
 
 // decodeError is a message that cannot be handled; id is the message's id when it could

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -318,6 +319,14 @@ func (r *room) reload(ctx context.Context, force bool) error {
 		for _, a := range oldSess.Activities {
 			if a.State == forum.ActivityOpen {
 				r.trackOf(a.ID).readAgain = true
+			}
+		}
+		// A word taken off a cloud (or a blocked word) changes what its tally shows
+		// though the tally itself has not moved: send it again.
+		for _, a := range sess.Activities {
+			if a.Kind == forum.KindWords && (!slices.Equal(oldSess.HiddenWords[a.ID], sess.HiddenWords[a.ID]) || !slices.Equal(oldSess.Blocked(), sess.Blocked())) {
+				tr := r.trackOf(a.ID)
+				tr.readAgain, tr.known = true, false
 			}
 		}
 	}

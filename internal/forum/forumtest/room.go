@@ -106,3 +106,79 @@ func testSvcScaleItems(t *testing.T, h *Harness) {
 	}
 	t.Errorf("the phone's snapshot lacks the scale %s", a.ID)
 }
+
+// testSvcWords: a word cloud leaves out stop words and blocked words, takes words of up to
+// 40 characters and refuses longer ones, and a word the facilitator hides (moderate_word)
+// is gone for every audience until shown again; only the facilitator's view names the
+// hidden and the blocked words.
+func testSvcWords(t *testing.T, h *Harness) {
+	ctx := t.Context()
+	s := h.Session(t)
+	sec := h.firstSection()
+	a, err := h.Svc.AddActivity(ctx, h.Owner, s.ID, forum.NewActivity{Kind: forum.KindWords, Section: sec.ID, Prompt: "Ord?"})
+	noErr(t, "AddActivity", err)
+	_, err = h.Svc.UpdateSession(ctx, h.Owner, s.ID, forum.SessionPatch{MinResponses: ptr(1), AnonymityThreshold: ptr(1)})
+	noErr(t, "results from one answer", err)
+	h.Do(t, s.ID, forum.Command{Type: "goto", Section: sec.ID})
+	h.Do(t, s.ID, forum.Command{Type: "open", Activity: a.ID})
+	h.Do(t, s.ID, forum.Command{Type: "show_results", Activity: a.ID})
+	long := "arbejdsmiljørepræsentantsuppleantvalget" // 39 letters
+	long40 := long + "s"
+	for i, words := range []string{`["Tillid","og","Lort"]`, `["tillid","THE","` + long40 + `"]`, `["tillid","åbenhed"]`} {
+		p := h.Join(t, s, "", "")
+		_, err := h.Svc.Vote(ctx, s.ID, p, forum.VoteIn{ClientID: "w", Activity: a.ID, Value: json.RawMessage(words)})
+		noErr(t, "vote "+strconv(i), err)
+	}
+	p := h.Join(t, s, "", "")
+	_, err = h.Svc.Vote(ctx, s.ID, p, forum.VoteIn{ClientID: "w", Activity: a.ID, Value: json.RawMessage(`["` + long40 + `x"]`)})
+	wantCode(t, "a 41-character word", err, forum.EInvalidValue)
+
+	cloud := func(aud forum.Audience) map[string]int64 {
+		t.Helper()
+		cur, _ := h.Svc.SessionByID(ctx, s.ID)
+		act, _ := cur.Activity(a.ID)
+		r, _, ok, err := h.Svc.ActivityResults(ctx, aud, cur, act)
+		noErr(t, "ActivityResults", err)
+		if !ok {
+			t.Fatalf("audience %d sees no results", aud)
+		}
+		return r.Words
+	}
+	auds := []forum.Audience{forum.ForParticipant, forum.ForPresenter, forum.ForFacilitator, forum.ForExport}
+	want := func(what string, words map[string]int64) {
+		t.Helper()
+		for _, aud := range auds {
+			if got := cloud(aud); mustJSON(got) != mustJSON(words) {
+				t.Errorf("%s: audience %d sees %v, want %v", what, aud, got, words)
+			}
+		}
+	}
+	want("stop and blocked words", map[string]int64{"tillid": 3, long40: 1, "åbenhed": 1})
+
+	h.Do(t, s.ID, forum.Command{Type: "moderate_word", Activity: a.ID, Word: " Tillid ", Action: "hide"})
+	want("tillid hidden", map[string]int64{long40: 1, "åbenhed": 1})
+	fac, _ := h.Svc.ViewAs(ctx, h.Owner, s.ID, forum.ForFacilitator)
+	if mustJSON(fac.HiddenWords[a.ID]) != `["tillid"]` || len(fac.BlockedWords) == 0 {
+		t.Errorf("the facilitator's view: hidden %v, blocked %v", fac.HiddenWords, fac.BlockedWords)
+	}
+	pres, _ := h.Svc.ViewAs(ctx, h.Owner, s.ID, forum.ForPresenter)
+	if b, _ := json.Marshal(pres); strings.Contains(string(b), "hidden_words") || strings.Contains(string(b), "blocked_words") || strings.Contains(string(b), `"lort"`) {
+		t.Errorf("the presenter's view names hidden or blocked words: %s", b)
+	}
+	h.Do(t, s.ID, forum.Command{Type: "moderate_word", Activity: a.ID, Word: "tillid", Action: "show"})
+	want("tillid shown again", map[string]int64{"tillid": 3, long40: 1, "åbenhed": 1})
+
+	// The session's own list replaces the default one.
+	_, err = h.Svc.UpdateSession(ctx, h.Owner, s.ID, forum.SessionPatch{BlockedWords: &[]string{"Åbenhed", "åbenhed", ""}})
+	noErr(t, "blocked words", err)
+	want("own blocked list", map[string]int64{"tillid": 3, long40: 1, "lort": 1})
+
+	for _, c := range []forum.Command{
+		{Type: "moderate_word", Activity: sec.ID + "-scale", Word: "x", Action: "hide"},
+		{Type: "moderate_word", Activity: a.ID, Word: "x", Action: "star"},
+		{Type: "moderate_word", Activity: a.ID, Word: " ", Action: "hide"},
+	} {
+		_, err := h.Svc.Do(ctx, h.Owner, s.ID, c)
+		wantCode(t, "moderate_word "+c.Activity+" "+c.Action, err, forum.EBadRequest)
+	}
+}

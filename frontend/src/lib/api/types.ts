@@ -282,6 +282,9 @@ export interface FacilitatorView {
   participants: Presence;
   /** Presenter notes by section id (the facilitator's view only). */
   notes?: Record<string, string>;
+  /** Words taken off each word cloud (by activity id), and the blocked words (facilitator only). */
+  hidden_words?: Record<string, string[]>;
+  blocked_words?: string[];
   themes?: Theme[];
   agreements?: Agreement[];
 }
