@@ -299,6 +299,33 @@ func testSvcRounds(t *testing.T, h *Harness) {
 	wantCode(t, "round of words", err, forum.EBadRequest)
 }
 
+// A round 2 of a choice: its own tally and idempotency, round 1 kept, no shift (not per
+// statement).
+func testSvcChoiceRound(t *testing.T, h *Harness) {
+	ctx := t.Context()
+	s, ids := kindSession(t, h, nil, forum.NewActivity{Kind: forum.KindChoice, Prompt: "Vælg",
+		Options: []forum.Option{{ID: "ja", Label: "Ja"}, {ID: "nej", Label: "Nej"}}})
+	choice := ids[0]
+	p := h.Join(t, s, "", "")
+	h.vote(t, s, p, choice, "", `["ja"]`)
+	h.Do(t, s.ID, forum.Command{Type: "round", Activity: choice})
+	r2 := choice + forum.RoundSuffix
+	_, err := h.Svc.Vote(ctx, s.ID, p, forum.VoteIn{ClientID: "same-id", Activity: r2, Value: json.RawMessage(`["nej"]`)})
+	noErr(t, "round-2 vote", err)
+	_, err = h.Svc.Vote(ctx, s.ID, p, forum.VoteIn{ClientID: "same-id", Activity: r2, Value: json.RawMessage(`["ja"]`)})
+	noErr(t, "round-2 vote, repeated id", err)
+	r1, _ := h.results(t, s, choice)
+	res, _ := h.results(t, s, r2)
+	if r1.Options["ja"] != 1 || r1.Options["nej"] != 0 || res.Options["nej"] != 1 || res.Options["ja"] != 0 || res.N != 1 {
+		t.Errorf("choice rounds: round 1 %s, round 2 %s", mustJSON(r1), mustJSON(res))
+	}
+	mine, err := h.Svc.Mine(ctx, s.ID, p.ID)
+	noErr(t, "Mine", err)
+	if len(mine.Votes) != 2 {
+		t.Errorf("Mine = %s, want a vote in each round", mustJSON(mine.Votes))
+	}
+}
+
 func containsAll(s string, subs ...string) bool {
 	for _, x := range subs {
 		if !json.Valid([]byte(s)) || !contains(s, x) {

@@ -172,6 +172,7 @@ func RunService(t *testing.T, newEngine func(t *testing.T) forum.Engine) {
 		{"Points", testSvcPoints},
 		{"Rounds", testSvcRounds},
 		{"KindPatch", testSvcKindPatch},
+		{"ChoiceRound", testSvcChoiceRound},
 		{"SSO", testSvcSSO},
 		{"CharterVersion", testSvcCharterVersion},
 	}
