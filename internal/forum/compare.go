@@ -47,8 +47,6 @@ type ComparedSession struct {
 	// Pace, Follows: a self-paced session, and the session it follows up.
 	Pace    string `json:"pace"`
 	Follows string `json:"follows,omitempty"`
-	// resultsFrom is the session's ResultsFrom (see Change).
-	resultsFrom int64
 }
 
 // ComparedGroup is a group pooled across sessions: every session's visible group with the
@@ -167,7 +165,7 @@ func (s *Service) Compare(ctx context.Context, actor *User, charterID string, se
 		cmp.Sessions = append(cmp.Sessions, ComparedSession{ID: sess.ID, Title: sess.Title, Code: sess.Code,
 			State: sess.StateAt(s.now()), Language: sess.Language, CreatedAt: sess.CreatedAt, EndedAt: sess.EndedAt,
 			Participants: total, AnonymityThreshold: sess.AnonymityThreshold,
-			Pace: paceOf(sess), Follows: sess.Follows, resultsFrom: sess.ResultsFrom()})
+			Pace: paceOf(sess), Follows: sess.Follows})
 		keyOf := func(g GroupView) (key, label string) {
 			key, label = OtherGroup, OtherLabel[lang]
 			if g.ID != OtherGroup {

@@ -11,9 +11,9 @@ import (
 // session to the next in a comparison ("før / efter").
 //
 // The anonymity rule holds for every difference: a change is given only between two figures
-// that may be shown on their own — the whole room's when both sessions have at least their
-// ResultsFrom answers to the item, a group's only when the group passed the rule for the item
-// in both sessions (GroupResultsOf). The merged "other" groups never get a change, since they
+// that the comparison shows on their own — the whole room's (as every session's own figures
+// are, to the facilitator), a group's only when the group passed the rule for the item in
+// both sessions (GroupResultsOf). The merged "other" groups never get a change, since they
 // may hold different groups in the two sessions: subtracting them could single out a small
 // group. So no change can be subtracted from shown figures to learn more than they show.
 type Change struct {
@@ -22,9 +22,8 @@ type Change struct {
 	FromN int64  `json:"from_n"`
 	ToN   int64  `json:"to_n"`
 	// Mean is the change of the mean (to minus from), rounded to two decimals; null when
-	// either side has no answers or too few (then Withheld).
-	Mean     *float64 `json:"mean"`
-	Withheld bool     `json:"withheld,omitempty"`
+	// either side has no answers.
+	Mean *float64 `json:"mean"`
 	// Groups is the change of each group's mean (by the comparison's group key), only for
 	// groups that passed the rule in both sessions.
 	Groups map[string]float64 `json:"groups"`
@@ -76,13 +75,11 @@ func (g sessionGroups) add(st, session, key string, r StatementResult) {
 	g[st][session][key] = r
 }
 
-// change makes the Change between two results under the rule above; k is how many answers
-// each side needs (the larger ResultsFrom of the two sessions).
-func change(from, to ComparedSession, a, b StatementResult, k int64, groups map[string][2]StatementResult) Change {
+// change makes the Change between two results under the rule above (groups: the results of
+// the groups that passed in both sessions).
+func change(from, to ComparedSession, a, b StatementResult, groups map[string][2]StatementResult) Change {
 	c := Change{From: from.ID, To: to.ID, FromN: a.N, ToN: b.N, Groups: map[string]float64{}}
-	if a.N > 0 && b.N > 0 && (a.N < k || b.N < k) {
-		c.Withheld = true
-	} else if a.Mean != nil && b.Mean != nil {
+	if a.Mean != nil && b.Mean != nil {
 		d := Round2(*b.Mean - *a.Mean)
 		c.Mean = &d
 	}
@@ -92,11 +89,6 @@ func change(from, to ComparedSession, a, b StatementResult, k int64, groups map[
 		}
 	}
 	return c
-}
-
-// resultsFrom returns how many answers a change between the two sessions needs.
-func resultsFrom(a, b ComparedSession) int64 {
-	return max(a.resultsFrom, b.resultsFrom, 1)
 }
 
 // statementChanges are a statement's changes between consecutive sessions.
@@ -110,7 +102,7 @@ func statementChanges(sessions []ComparedSession, per map[string]StatementResult
 				both[key] = [2]StatementResult{a, b}
 			}
 		}
-		out = append(out, change(from, to, per[from.ID], per[to.ID], resultsFrom(from, to), both))
+		out = append(out, change(from, to, per[from.ID], per[to.ID], both))
 	}
 	return out
 }
@@ -153,7 +145,7 @@ func sectionChanges(ch *charter.Charter, cmp *Comparison, groups sessionGroups) 
 					both[key] = [2]StatementResult{statFromCounts(a), statFromCounts(b)}
 				}
 			}
-			cs.Changes = append(cs.Changes, change(from, to, cs.Sessions[from.ID], cs.Sessions[to.ID], resultsFrom(from, to), both))
+			cs.Changes = append(cs.Changes, change(from, to, cs.Sessions[from.ID], cs.Sessions[to.ID], both))
 		}
 		out = append(out, cs)
 	}

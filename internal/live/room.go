@@ -299,7 +299,10 @@ func (r *room) reload(ctx context.Context, force bool) error {
 	}
 	// sess, epoch and version are written only by this goroutine: no lock to read them.
 	oldSess, oldEpoch, oldVersion := r.st.sess, r.st.epoch, r.st.version
-	if !force && oldSess != nil && epoch == oldEpoch && sess.Rev == oldSess.Rev {
+	// A survey's window opens and closes by time, without a write: its state moves then too.
+	windowMoved := oldSess != nil && sess.SelfPaced() && r.st.snap != nil &&
+		r.st.snap.State != sess.StateAt(h.svc.Config().Now().UTC())
+	if !force && oldSess != nil && epoch == oldEpoch && sess.Rev == oldSess.Rev && !windowMoved {
 		return nil
 	}
 	snap, err := h.svc.Snapshot(ctx, sess)

@@ -443,6 +443,11 @@ export class LiveClient {
     }
   }
 
+  /** Asks the server for a fresh state now (a survey's window opened or closed by time). */
+  refresh(): void {
+    if (this.canSend()) this.resync(true);
+  }
+
   private resync(force: boolean): void {
     const now = this.t.now();
     // One resync in flight is enough; beacons repeat every 10 s anyway.

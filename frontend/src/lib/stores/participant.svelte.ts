@@ -159,6 +159,11 @@ export class ParticipantStore {
     }
   }
 
+  /** A fresh state from the server (see SelfPaced: a survey's window passing). */
+  refresh(): void {
+    this.client.refresh();
+  }
+
   upvote(comment: string): void {
     if (this.upvoted[comment]) return;
     this.upvoted[comment] = true;
@@ -324,6 +329,7 @@ export class ParticipantStore {
 
   private onError(code: string, message: string | undefined, it?: OutboxItem): void {
     if (code === 'session_ended') this.ended = true;
+    if (code === 'session_closed') this.client.refresh(); // the survey's window passed: show it
     const text = errorText(code, message);
     if (!it) {
       this.lastError = text;
