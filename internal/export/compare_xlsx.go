@@ -113,6 +113,10 @@ func ComparisonXLSX(ctx context.Context, w io.Writer, cmp *forum.Comparison) err
 		return err
 	}
 
+	if err := otherScalesSheet(f, st, t, lang, cmp); err != nil {
+		return err
+	}
+
 	head = []string{t["session_id"], t["session"], t["code"], t["date"], t["participants_title"], t["threshold"], t["state"]}
 	ls, err := newSheet(f, t["sheet_sessions"], false, []float64{18, 40, 10, 18, 12, 14, 10}, headerCells(st.header, head...))
 	if err != nil {
@@ -141,4 +145,50 @@ func sessionName(lang string, s forum.ComparedSession, loc *time.Location) strin
 		date = *s.EndedAt
 	}
 	return fmt.Sprintf("%s (%s)", s.Title, fmtDate(lang, date, loc))
+}
+
+// otherScalesSheet lists the statements' results on scales of other ranges or questions than
+// the 1–5 scale (0–10, 1–7), each scale pooled only with itself; no sheet when there are none.
+func otherScalesSheet(f *excelize.File, st xlsxStyles, t map[string]string, lang string, cmp *forum.Comparison) error {
+	some := false
+	for _, stmt := range cmp.Statements {
+		some = some || len(stmt.OtherScales) > 0
+	}
+	if !some {
+		return nil
+	}
+	head := []string{t["section"], t["statement_id"], t["statement"], t["scale"], t["pooled"] + ": " + t["responses"], t["pooled"] + ": " + t["mean"]}
+	widths := []float64{28, 10, 50, 40, 10, 11}
+	for _, ss := range cmp.Sessions {
+		name := sessionName(lang, ss, cmp.Location)
+		head = append(head, name+": "+t["responses"], name+": "+t["mean"])
+		widths = append(widths, 12, 12)
+	}
+	s, err := newSheet(f, t["sheet_other_scales"], false, widths, headerCells(st.header, head...))
+	if err != nil {
+		return err
+	}
+	mean := func(r forum.StatementResult) any {
+		if r.Mean == nil {
+			return nil
+		}
+		return styled(st.mean, *r.Mean)
+	}
+	for _, stmt := range cmp.Statements {
+		for _, sc := range stmt.OtherScales {
+			row := []any{styled(st.wrap, stmt.SectionTitle), stmt.ID, styled(st.wrap, stmt.Text),
+				styled(st.wrap, fmt.Sprintf("%s (%d–%d)", sc.Prompt, sc.Min, sc.Max)), sc.Pooled.N, mean(sc.Pooled)}
+			for _, ss := range cmp.Sessions {
+				if r, ok := sc.Sessions[ss.ID]; ok {
+					row = append(row, r.N, mean(r))
+				} else {
+					row = append(row, nil, nil)
+				}
+			}
+			if err := s.add(row...); err != nil {
+				return err
+			}
+		}
+	}
+	return s.flush()
 }

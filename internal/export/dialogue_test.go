@@ -90,6 +90,11 @@ func TestDialogueComparison(t *testing.T) {
 		s21.Deltas[sess.ID] == nil || *s21.Deltas[sess.ID] != 0.6 {
 		t.Fatalf("comparison of s2-1: %+v", s21)
 	}
+	// The 0–10 scale is compared on its own, never pooled with 1–5.
+	if len(s21.OtherScales) != 1 || s21.OtherScales[0].Max != 10 || s21.OtherScales[0].Pooled.N != 6 ||
+		*s21.OtherScales[0].Pooled.Mean != 7.5 || s21.Pooled.Counts["10"] != 0 {
+		t.Errorf("other scales of s2-1: %+v", s21.OtherScales)
+	}
 	var xl bytes.Buffer
 	must(t, export.ComparisonXLSX(ctx, &xl, cmp))
 	_, sheets := xlsxRows(t, xl.Bytes())
@@ -98,6 +103,9 @@ func TestDialogueComparison(t *testing.T) {
 	i := findRow(rows, 1, "s2-1")
 	if h < 0 || i < 0 {
 		t.Fatalf("comparison sheet: %q", rows)
+	}
+	if o := sheets["Andre skalaer"]; len(o) != 4 || o[1][1] != "s2-1" || o[1][3] != "Hvor vigtigt er det for dig? (0–10)" || o[1][4] != "6" {
+		t.Errorf("other scales sheet: %q", o)
 	}
 	head, row := rows[h], rows[i]
 	gapCol := slices.IndexFunc(head, func(s string) bool { return strings.HasSuffix(s, ": Gab") && !strings.HasPrefix(s, "Samlet") })

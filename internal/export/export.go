@@ -538,7 +538,7 @@ var words = map[string]map[string]string{
 		"gap_shift":    "(gabet)",
 		"skipped_note": "Ved ikke: %d (ikke med i svar og gennemsnit).",
 		"shift_note":   "Fra runde 1 – %s: %d %% op, %d %% ned, %d %% uændret; gns. ændring %s (%d svarede begge gange).",
-		"round":        "Runde", "delta": "Ændring", "dont_know": "Ved ikke", "sheet_gap": "Gab i dag og ønsket",
+		"round":        "Runde", "delta": "Ændring", "dont_know": "Ved ikke", "sheet_gap": "Gab i dag og ønsket", "sheet_other_scales": "Andre skalaer",
 	},
 	"en": {
 		"sheet_summary": "Summary", "sheet_votes": "Votes", "sheet_comments": "Comments",
@@ -575,7 +575,7 @@ var words = map[string]map[string]string{
 		"gap_shift":    "(the gap)",
 		"skipped_note": "Don't know: %d (not in the responses or the mean).",
 		"shift_note":   "From round 1 – %s: %d %% up, %d %% down, %d %% the same; mean change %s (%d answered both times).",
-		"round":        "Round", "delta": "Change", "dont_know": "Don't know", "sheet_gap": "Gaps today and wanted",
+		"round":        "Round", "delta": "Change", "dont_know": "Don't know", "sheet_gap": "Gaps today and wanted", "sheet_other_scales": "Other scales",
 	},
 }
 

@@ -79,6 +79,9 @@ type ComparedStatement struct {
 	Gaps      map[string]*float64 `json:"gaps,omitempty"`
 	PooledGap *float64            `json:"pooled_gap,omitempty"`
 	Deltas    map[string]*float64 `json:"deltas,omitempty"`
+	// OtherScales are the statement's results on scales of other ranges or questions (see
+	// ComparedScale).
+	OtherScales []ComparedScale `json:"other_scales,omitempty"`
 }
 
 // Compare compares the actor's sessions on a charter: all of them when sessionIDs is empty,
@@ -262,6 +265,9 @@ func (s *Service) Compare(ctx context.Context, actor *User, charterID string, se
 		return nil, err
 	}
 	if err := s.compareGapsAndDeltas(ctx, cmp, sessions); err != nil {
+		return nil, err
+	}
+	if err := s.compareOtherScales(ctx, cmp, sessions); err != nil {
 		return nil, err
 	}
 	return cmp, nil

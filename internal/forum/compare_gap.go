@@ -11,6 +11,72 @@ import (
 // change over the people who answered both rounds, given only from the session's
 // threshold). Pooled, the gap comes from every session's own gaps together.
 
+// ComparedScale is one statement's results on a scale of another range than 1–5 (0–10,
+// 1–7), or with another question, across the sessions that have it: such scales are never
+// pooled with the 1–5 scale, only with scales of the same question and range.
+type ComparedScale struct {
+	Prompt   string                     `json:"prompt"`
+	Min      int                        `json:"min"`
+	Max      int                        `json:"max"`
+	Sessions map[string]StatementResult `json:"sessions"`
+	Pooled   StatementResult            `json:"pooled"`
+}
+
+// compareOtherScales fills each statement's OtherScales: per question and range, the first
+// such scale of each session that covers the statement (round 1), and the pooled counts.
+func (s *Service) compareOtherScales(ctx context.Context, cmp *Comparison, sessions []*Session) error {
+	type key struct {
+		st, prompt string
+		lo, hi     int
+	}
+	byKey := map[key]*ComparedScale{}
+	pooled := map[key]map[string]int64{}
+	var order []key
+	for _, sess := range sessions {
+		for i := range sess.Activities {
+			a := &sess.Activities[i]
+			if a.Layout() != LayoutScale || (a.Min == 1 && a.Max == 5) || a.Round == 2 {
+				continue
+			}
+			tally, err := s.e.Tally(ctx, sess.ID, a.ID)
+			if err != nil {
+				return engineErr(err)
+			}
+			res := ResultsFromTally(a, tally, "")
+			Withhold(sess, a, &res)
+			for _, st := range a.Statements {
+				k := key{st, a.Prompt, a.Min, a.Max}
+				cs := byKey[k]
+				if cs == nil {
+					cs = &ComparedScale{Prompt: a.Prompt, Min: a.Min, Max: a.Max, Sessions: map[string]StatementResult{}}
+					byKey[k], pooled[k] = cs, map[string]int64{}
+					order = append(order, k)
+				}
+				if _, done := cs.Sessions[sess.ID]; done {
+					continue
+				}
+				sr := res.Statements[st]
+				cs.Sessions[sess.ID] = sr
+				if !sr.Withheld {
+					addCounts(pooled[k], sr.Counts)
+				}
+			}
+		}
+	}
+	idx := map[string]int{}
+	for i := range cmp.Statements {
+		idx[cmp.Statements[i].ID] = i
+	}
+	for _, k := range order {
+		cs := byKey[k]
+		cs.Pooled = scaleStat(func(v string) int64 { return pooled[k][v] }, k.lo, k.hi, func(v string) string { return v }, "")
+		if i, ok := idx[k.st]; ok {
+			cmp.Statements[i].OtherScales = append(cmp.Statements[i].OtherScales, *cs)
+		}
+	}
+	return nil
+}
+
 // compareGapsAndDeltas fills the comparison's Gaps, PooledGap and Deltas.
 func (s *Service) compareGapsAndDeltas(ctx context.Context, cmp *Comparison, sessions []*Session) error {
 	gaps := map[string]map[string]*float64{}   // statement → session → gap
