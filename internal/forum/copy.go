@@ -75,6 +75,10 @@ func (s *Service) CopySession(ctx context.Context, actor *User, id string, in Co
 	cp.State, cp.CurrentSection, cp.CreatedAt, cp.EndedAt = StateLobby, "", s.now(), nil
 	cp.Commands, cp.Stage, cp.Timer, cp.SharedWith, cp.Rev = nil, nil, nil, nil, 0
 	cp.Rehearsal, cp.Template, cp.Shared = in.Rehearsal, in.Template != "", in.Template
+	// A copy keeps its pace, not what the source's room made of it: themes (of comments the
+	// copy does not have), agreements, the window, publishing, the session it followed up.
+	cp.Themes, cp.Agreements, cp.ThemeSeq, cp.AgreementSeq = nil, nil, 0, 0
+	cp.OpensAt, cp.ClosesAt, cp.Published, cp.Follows = nil, nil, false, ""
 	cp.Groups = append([]Group(nil), src.Groups...)
 	cp.Notes = maps.Clone(src.Notes)
 	cp.HiddenWords = nil

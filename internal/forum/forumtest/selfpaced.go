@@ -382,6 +382,17 @@ func testSvcAgreements(t *testing.T, h *Harness) {
 	}
 	_, err = h.Svc.FollowUp(ctx, h.Other, s.ID, forum.FollowUpRequest{})
 	wantCode(t, "follow-up by another facilitator", err, forum.ENotFound)
+
+	// A copy of the workshop or of the follow-up starts without the room's themes and
+	// agreements; the follow-up's copy is still a survey, not yet opened.
+	for _, src := range []*forum.Session{s, fu1} {
+		cp, err := h.Svc.CopySession(ctx, h.Owner, src.ID, forum.CopyRequest{})
+		noErr(t, "CopySession", err)
+		if len(cp.Themes) != 0 || len(cp.Agreements) != 0 || cp.Follows != "" || cp.Published || cp.Pace != src.Pace || cp.OpensAt != nil {
+			t.Errorf("copy of %q: themes %d agreements %d follows %q published %v pace %q opens %v", src.Title,
+				len(cp.Themes), len(cp.Agreements), cp.Follows, cp.Published, cp.Pace, cp.OpensAt)
+		}
+	}
 }
 
 // testSvcCompareFollowUp: a workshop and its follow-up compared "før / efter": the change per
