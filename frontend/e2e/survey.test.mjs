@@ -274,6 +274,23 @@ test('from a workshop to agreements and a follow-up survey', { timeout: 300_000 
     await row.scrollIntoViewIfNeeded();
     await shots(h, 'compare-followup', SCREENS);
     const problems = await audit(h, 'comparison');
+    // A survey can also be made from the form, with its window.
+    await h.goto(`${server.base}/host`);
+    await h.getByRole('heading', { name: 'Nyt forløb' }).waitFor();
+    await h.getByLabel('Navn på forløbet').fill('Trivselsmåling 2027');
+    await h.getByRole('radio', { name: /^Undersøgelse/ }).check();
+    await h.getByLabel('Lukker').fill('2027-01-15T16:00');
+    const formProblems = await audit(h, 'new survey form');
+    assert.deepEqual(formProblems, [], formProblems.join('\n'));
+    await h.getByRole('button', { name: 'Opret forløbet' }).click();
+    await h.waitForURL(/\/host\/sessions\/[^/]+$/);
+    await h.getByRole('heading', { name: /Undersøgelse: Ikke åbnet/ }).waitFor();
+    const made = await (await api(`/sessions/${decodeURIComponent(new URL(h.url()).pathname.split('/').pop())}`)).json();
+    assert.equal(made.session.pace, 'self');
+    assert.equal(made.session.state, 'lobby');
+    assert.equal(new Date(made.session.closes_at).getTime(), new Date('2027-01-15T16:00').getTime());
+    const consoleProblems = await audit(h, 'survey console');
+    assert.deepEqual(consoleProblems, [], consoleProblems.join('\n'));
     assert.deepEqual(problems, [], problems.join('\n'));
     for (const c of contexts) {
       assert.deepEqual(c.foreign, [], `${c.label}: requests to other origins`);
