@@ -250,6 +250,14 @@ test('gap rating, ved ikke and two rounds, from ten phones to the projector and 
   await cmd('show_results', { activity: r2 });
   await waitText(pres.locator('[data-shift]').first(), /44 % op · 11 % ned · 44 % uændret · gns\. ændring \+0,44/);
   await pres.screenshot({ path: join(screenshotDir, 'presenter-shift-1280x720.png'), animations: 'disabled' });
+  // The 0–10 scale on the projector: eleven values in its legend, 0 to 10, fitted.
+  await cmd('show_results', { activity: S.ten });
+  const legend = pres.locator('.legend li');
+  await until(async () => (await legend.count()) === 11, { message: 'a legend of 0–10' });
+  assert.deepEqual((await legend.allInnerTexts()).map((x) => x.trim()), Array.from({ length: 11 }, (_, i) => String(i)));
+  assert.ok(await pres.evaluate(() => document.documentElement.scrollHeight <= innerHeight + 1), 'the 0–10 results fit');
+  await pres.screenshot({ path: join(screenshotDir, 'presenter-scale-0-10-1280x720.png'), animations: 'disabled' });
+  await cmd('show_results', { activity: r2 });
   await r2a.screenshot({ path: join(screenshotDir, 'participant-round2-card.png') });
   const presProblems = await audit(pres, 'presenter shift');
   assert.deepEqual(presProblems, [], presProblems.join('\n'));
