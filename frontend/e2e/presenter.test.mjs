@@ -391,6 +391,14 @@ test('the presenter is a stage fitted to the screen', async (t) => {
     await con.getByRole('button', { name: 'Gem blokerede ord' }).click();
     await waitText(con.locator('[data-flag]').first(), /^Blokeret ord$/);
 
+    // Sharing with someone without an account: said in Danish, once.
+    await con.locator('#share-email').fill('ukendt@example.dk');
+    await con.getByRole('button', { name: 'Del', exact: true }).click();
+    const shareMsg = con.locator('.share .alert');
+    await waitText(shareMsg, /^Der er ingen facilitator med e-mailen ukendt@example\.dk\. Personen skal have en konto i Pejl, før du kan dele forløbet\.$/);
+    // Plurals through Intl.PluralRules: the participant count and "er enig/er enige".
+    await waitText(con.locator('#people-h + .big'), /^2\d deltagere$/);
+
     // The discussion timer, from the console to the projector.
     await con.locator('#timer-min').fill('nul');
     await con.getByRole('button', { name: 'Start nedtælling' }).click();

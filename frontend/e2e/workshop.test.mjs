@@ -150,7 +150,7 @@ test('a whole workshop', { timeout: 600_000 }, async (t) => {
     assert.equal(await S.p1.getByLabel('Dit navn (frivilligt)').count(), 0, 'the join page asks for no name');
     assert.equal(await S.p1.getByRole('link', { name: 'Sådan behandler vi data' }).getAttribute('href'), '/privatliv');
     assert.equal(await S.p1.getByRole('link', { name: 'Tilgængelighed' }).getAttribute('href'), '/tilgaengelighed');
-    await S.p1.getByRole('group', { name: 'Hvem er du?' }).waitFor();
+    await S.p1.getByRole('group', { name: 'Jeg deltager som' }).waitFor();
     await checkAudit(S.p1, 'join form');
     await shoot(S.p1, 'participant-join');
     await S.p1.getByRole('radio', { name: 'Leder' }).check();
@@ -307,7 +307,7 @@ test('a whole workshop', { timeout: 600_000 }, async (t) => {
 
     const c = S.p3.locator('li.comment', { hasText: 'Vi skal tale mere sammen' });
     await c.getByRole('button', { name: 'Enig (+1)' }).click();
-    await waitText(S.host.locator('li.comment', { hasText: 'Vi skal tale mere sammen' }), /1 enige/);
+    await waitText(S.host.locator('li.comment', { hasText: 'Vi skal tale mere sammen' }), /1 er enig/);
 
     await checkAudit(S.p3, 'results on a phone');
     await shoot(S.p1, 'participant-results');

@@ -140,11 +140,15 @@ describe('participant store', () => {
     ws.open();
     const closed = snapshot();
     (closed.activities as { state: string }[])[0].state = 'closed';
+    (closed.activities as { state: string }[])[1].state = 'closed';
     ws.receive({ type: 'welcome', participant: 't', epoch: 'e', version: 1, session: closed, mine: { votes: [], comments: [] } });
     expect(store.closedNote('a1')).toBe('Afstemningen er ikke åbnet endnu');
+    // Comments are not called votes.
+    expect(store.closedNote('c1')).toBe('Der er ikke åbnet for kommentarer endnu');
     ws.receive({ type: 'state', version: 2, session: snapshot() });
     ws.receive({ type: 'state', version: 3, session: closed });
     expect(store.closedNote('a1')).toBe('Afstemningen er lukket');
+    expect(store.closedNote('c1')).toBe('Der er lukket for kommentarer');
     store.stop();
   });
 });

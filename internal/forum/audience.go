@@ -54,7 +54,8 @@ func (a Audience) staged() bool { return a == ForParticipant }
 func (a Audience) waits() bool { return a != ForFacilitator }
 
 // SeesActivity reports whether the audience's view lists the activity at all: the phones
-// see the activities of the current section only; the presenter and the facilitator every
+// see the activities of the current section only (and, once the session has ended, every
+// activity whose results are shown); the presenter and the facilitator every
 // activity (the presenter shows what the facilitator puts on the stage).
 //
 // In a self-paced session the phones see every activity: people go through the sections in
@@ -62,6 +63,9 @@ func (a Audience) waits() bool { return a != ForFacilitator }
 func SeesActivity(aud Audience, sess *Session, a *Activity) bool {
 	if !aud.staged() || (a != nil && sess.SelfPaced()) {
 		return a != nil
+	}
+	if a != nil && sess.State == StateEnded && a.Results == ResultsShown {
+		return true // the end screen: every result the room was shown, from every section
 	}
 	return a != nil && sess.CurrentSection != "" && a.Section == sess.CurrentSection
 }

@@ -110,10 +110,10 @@ func (s *Service) Snapshot(ctx context.Context, sess *Session) (*Snapshot, error
 			}
 		}
 		// Items: the statements with their text, for those a phone cannot read from the
-		// activity's section (a rank's come from anywhere; a scale may take some from other
-		// sections too).
+		// current section (a rank's come from anywhere; a scale may take some from other
+		// sections, and the end screen lists activities of every section).
 		for _, id := range a.Statements {
-			if st, sec, ok := ch.Statement(id); ok && (!a.PerStatement() || sec.ID != a.Section) {
+			if st, sec, ok := ch.Statement(id); ok && (!a.PerStatement() || sec.ID != sess.CurrentSection) {
 				av.Items = append(av.Items, st)
 			}
 		}

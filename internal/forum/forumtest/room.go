@@ -182,3 +182,44 @@ func testSvcWords(t *testing.T, h *Harness) {
 		wantCode(t, "moderate_word "+c.Activity+" "+c.Action, err, forum.EBadRequest)
 	}
 }
+
+// testSvcEndScreen: once the session has ended, a phone's snapshot lists every activity
+// whose results the room was shown, from every section, and no other.
+func testSvcEndScreen(t *testing.T, h *Harness) {
+	ctx := t.Context()
+	s := h.Session(t)
+	var secs []string
+	for _, x := range h.Ch.Sections {
+		if !x.Unrated && len(x.Statements) >= 2 {
+			secs = append(secs, x.ID)
+		}
+	}
+	first, second := secs[0], secs[1]
+	h.Do(t, s.ID, forum.Command{Type: "goto", Section: first})
+	h.Do(t, s.ID, forum.Command{Type: "show_results", Activity: first + "-scale"})
+	h.Do(t, s.ID, forum.Command{Type: "goto", Section: second})
+	cur, _ := h.Svc.SessionByID(ctx, s.ID)
+	snap, err := h.Svc.Snapshot(ctx, cur)
+	noErr(t, "Snapshot", err)
+	for _, av := range snap.Activities {
+		if av.Section != second {
+			t.Errorf("while live, the phone lists %s of another section", av.ID)
+		}
+	}
+	h.Do(t, s.ID, forum.Command{Type: "end"})
+	cur, _ = h.Svc.SessionByID(ctx, s.ID)
+	snap, err = h.Svc.Snapshot(ctx, cur)
+	noErr(t, "Snapshot", err)
+	var ids []string
+	for _, av := range snap.Activities {
+		if av.Section != second {
+			ids = append(ids, av.ID)
+			if av.Results != forum.ResultsShown || av.Tally == nil || len(av.Items) == 0 {
+				t.Errorf("the end screen's %s: results %s, tally %v, %d items", av.ID, av.Results, av.Tally != nil, len(av.Items))
+			}
+		}
+	}
+	if mustJSON(ids) != mustJSON([]string{first + "-scale"}) {
+		t.Errorf("after the end the phone lists %v of other sections, want the shown %s-scale only", ids, first)
+	}
+}

@@ -162,6 +162,7 @@ func RunService(t *testing.T, newEngine func(t *testing.T) forum.Engine) {
 		{"Notes", testSvcNotes},
 		{"ScaleItems", testSvcScaleItems},
 		{"Words", testSvcWords},
+		{"EndScreen", testSvcEndScreen},
 		{"SelfPaced", testSvcSelfPaced},
 		{"SelfPacedByHand", testSvcSelfPacedByHand},
 		{"Agreements", testSvcAgreements},

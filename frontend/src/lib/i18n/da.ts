@@ -28,7 +28,7 @@ export const da = {
 
   // participant: join
   'join.loading': 'Henter forløbet …',
-  'join.group': 'Hvem er du?',
+  'join.group': 'Jeg deltager som',
   'join.groupNone': 'Vil ikke oplyse',
   'join.privacy': 'Vi gemmer dine svar, dine kommentarer og den gruppe, du vælger – ikke dit navn eller hvem du er. Alt slettes senest efter {days} dage.',
   'join.privacyLink': 'Sådan behandler vi data',
@@ -287,7 +287,7 @@ Hvorfor vi har et ledelsesgrundlag.
   'kind.comments': 'Kommentarer',
   'kind.choice': 'Valg',
   'kind.rank': 'Prioritering',
-  'kind.words': 'Ord',
+  'kind.words': 'Ordsky',
   'console.prompt': 'Spørgsmål',
   'console.options': 'Svarmuligheder (én pr. linje)',
   'console.maxChoices': 'Antal valg pr. deltager',

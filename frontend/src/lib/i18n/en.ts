@@ -25,7 +25,7 @@ export const en: Record<Key, string> = {
   'code.facilitators': 'For facilitators',
 
   'join.loading': 'Loading the session …',
-  'join.group': 'Who are you?',
+  'join.group': 'I take part as',
   'join.groupNone': 'Prefer not to say',
   'join.privacy': 'We keep your answers, your comments and the group you choose – not your name or who you are. Everything is deleted after {days} days at the latest.',
   'join.privacyLink': 'How we handle data',
@@ -280,7 +280,7 @@ Why we have a charter.
   'kind.comments': 'Comments',
   'kind.choice': 'Choice',
   'kind.rank': 'Ranking',
-  'kind.words': 'Words',
+  'kind.words': 'Word cloud',
   'console.prompt': 'Question',
   'console.options': 'Options (one per line)',
   'console.maxChoices': 'Choices per participant',

@@ -227,7 +227,10 @@ export class ParticipantStore {
 
   /** The note for an activity that does not take answers now. */
   closedNote(activity: string): string {
-    return this.seenOpen[activity] || this.ended ? t('live.closed') : t('live.notOpen');
+    // Comments are not votes: their own words.
+    const comments = this.snapshot?.activities.find((a) => a.id === activity)?.kind === 'comments';
+    if (this.seenOpen[activity] || this.ended) return t(comments ? 'live.commentsClosed' : 'live.closed');
+    return t(comments ? 'live.commentsNotOpen' : 'live.notOpen');
   }
 
   private seedComments(a: Activity): void {
