@@ -249,6 +249,9 @@ test('gap rating, ved ikke and two rounds, from ten phones to the projector and 
   await ga.screenshot({ path: join(screenshotDir, 'participant-gap-card-320.png') });
   await cmd('show_results', { activity: r2 });
   await waitText(pres.locator('[data-shift]').first(), /44 % op · 11 % ned · 44 % uændret · gns\. ændring \+0,44/);
+  await cmd('show_results', { activity: S.scale });
+  await waitText(pres.locator('[data-skipped]').first(), /^Ved ikke: 1$/);
+  await cmd('show_results', { activity: r2 });
   await pres.screenshot({ path: join(screenshotDir, 'presenter-shift-1280x720.png'), animations: 'disabled' });
   // The 0–10 scale on the projector: eleven values in its legend, 0 to 10, fitted.
   await cmd('show_results', { activity: S.ten });
