@@ -64,13 +64,19 @@ func RunDeletion(t *testing.T, e forum.Engine, dataDir, addr string) {
 // found reports whether grep -a finds s in any file under dir.
 func found(t *testing.T, dir, s string) bool {
 	t.Helper()
-	err := exec.Command("grep", "-r", "-a", "-q", "-F", s, dir).Run()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return true
-	case errors.As(err, &ee) && ee.ExitCode() == 1:
-		return false
+	var err error
+	// grep says 2 when a file goes while it reads the tree (a journal or AOF being
+	// rewritten): read again.
+	for range 5 {
+		err = exec.Command("grep", "-r", "-a", "-q", "-F", s, dir).Run()
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+			return true
+		case errors.As(err, &ee) && ee.ExitCode() == 1:
+			return false
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("grep -r -a %s: %v", dir, err)
 	return false
