@@ -802,7 +802,10 @@ func (r *room) readTallies(ctx context.Context, v int64) bool {
 			continue
 		}
 		tr := r.trackOf(a.ID)
-		if a.State != forum.ActivityOpen && !tr.readAgain {
+		// A survey takes answers to every activity while it runs (its window is checked by
+		// the Service), so every tally can move.
+		survey := sess.SelfPaced() && sess.State != forum.StateEnded
+		if a.State != forum.ActivityOpen && !survey && !tr.readAgain {
 			continue
 		}
 		t, err := r.hub.eng.Tally(ctx, r.id, a.ID)
