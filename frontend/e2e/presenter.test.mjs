@@ -457,6 +457,12 @@ test('the presenter is a stage fitted to the screen', async (t) => {
     const c2 = await contrast(choice);
     assert.ok(c2 >= 4.5, `the chosen option has contrast ${c2.toFixed(2)}:1 after a tap`);
 
+    // A charter-wide ranking is grouped under the sections' headings, all 37 statements.
+    const groups = phone.locator(`#act-${S.rank} [data-rank-group]`);
+    assert.ok((await groups.count()) >= 3, 'the ranking has a group per section');
+    assert.equal(await groups.first().locator('h4').innerText(), v0.charter.sections.find((x) => x.statements.length).title);
+    assert.equal(await phone.locator(`#act-${S.rank} [data-rank-group] button.item`).count(), 37);
+
     // Voting opens on a question below the fold: a sticky bar says so and jumps to it.
     await phone.evaluate(() => scrollTo(0, 0));
     await cmd('close', { activity: S.words });

@@ -19,6 +19,15 @@ type ActivityView struct {
 	// Items name the statements of a rank or points activity with their text, since they
 	// may come from other sections than the one on screen.
 	Items []charter.Statement `json:"items,omitempty"`
+	// ItemSections group a ranking's items under their sections' titles when they come
+	// from more than one section (a charter-wide ranking), in charter order.
+	ItemSections []ItemSection `json:"item_sections,omitempty"`
+}
+
+// ItemSection is a section's title and the ids of the items of an activity from it.
+type ItemSection struct {
+	Title string   `json:"title"`
+	Items []string `json:"items"`
 }
 
 // MarshalJSON writes the activity with its results attached.
@@ -28,7 +37,8 @@ func (v ActivityView) MarshalJSON() ([]byte, error) {
 		Groups      []GroupResults      `json:"groups,omitempty"`
 		Respondents *int64              `json:"respondents,omitempty"`
 		Items       []charter.Statement `json:"items,omitempty"`
-	}{v.Tally, v.Groups, v.Respondents, v.Items})
+		Sections    []ItemSection       `json:"item_sections,omitempty"`
+	}{v.Tally, v.Groups, v.Respondents, v.Items, v.ItemSections})
 }
 
 // Snapshot is what a participant (or a presenter) sees of a session.
@@ -116,6 +126,9 @@ func (s *Service) Snapshot(ctx context.Context, sess *Session) (*Snapshot, error
 			if st, sec, ok := ch.Statement(id); ok && (!a.PerStatement() || sec.ID != sess.CurrentSection) {
 				av.Items = append(av.Items, st)
 			}
+		}
+		if !a.PerStatement() {
+			av.ItemSections = itemSections(ch, a.Statements)
 		}
 		r, _, ok, err := s.ActivityResults(ctx, ForParticipant, sess, a)
 		if err != nil {
@@ -283,4 +296,25 @@ func paceOf(sess *Session) string {
 		return PaceSelf
 	}
 	return PaceLive
+}
+
+// itemSections groups statement ids by their sections, in charter order; nil when they all
+// come from one section.
+func itemSections(ch *charter.Charter, ids []string) []ItemSection {
+	var out []ItemSection
+	for _, sec := range ch.Sections {
+		var in []string
+		for _, st := range sec.Statements {
+			if slices.Contains(ids, st.ID) {
+				in = append(in, st.ID)
+			}
+		}
+		if len(in) > 0 {
+			out = append(out, ItemSection{Title: sec.Title, Items: in})
+		}
+	}
+	if len(out) < 2 {
+		return nil
+	}
+	return out
 }

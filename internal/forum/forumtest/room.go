@@ -107,6 +107,41 @@ func testSvcScaleItems(t *testing.T, h *Harness) {
 	t.Errorf("the phone's snapshot lacks the scale %s", a.ID)
 }
 
+// testSvcRankSections: a charter-wide ranking comes to the phones with its items grouped
+// under their sections' titles; a ranking within one section has no groups.
+func testSvcRankSections(t *testing.T, h *Harness) {
+	ctx := t.Context()
+	s := h.Session(t)
+	sec := h.firstSection()
+	wide, err := h.Svc.AddActivity(ctx, h.Owner, s.ID, forum.NewActivity{Kind: forum.KindRank, Section: sec.ID, Prompt: "Vigtigst?", Scope: "charter"})
+	noErr(t, "AddActivity charter", err)
+	local, err := h.Svc.AddActivity(ctx, h.Owner, s.ID, forum.NewActivity{Kind: forum.KindRank, Section: sec.ID, Prompt: "Her?"})
+	noErr(t, "AddActivity section", err)
+	h.Do(t, s.ID, forum.Command{Type: "goto", Section: sec.ID})
+	cur, _ := h.Svc.SessionByID(ctx, s.ID)
+	snap, err := h.Svc.Snapshot(ctx, cur)
+	noErr(t, "Snapshot", err)
+	for _, av := range snap.Activities {
+		switch av.ID {
+		case wide.ID:
+			n := 0
+			for _, g := range av.ItemSections {
+				if g.Title == "" || len(g.Items) == 0 {
+					t.Errorf("a group without title or items: %s", mustJSON(g))
+				}
+				n += len(g.Items)
+			}
+			if len(av.ItemSections) < 2 || n != len(av.Statements) {
+				t.Errorf("the charter-wide ranking's groups: %d groups of %d items, %d statements", len(av.ItemSections), n, len(av.Statements))
+			}
+		case local.ID:
+			if av.ItemSections != nil {
+				t.Errorf("a ranking within one section has groups: %s", mustJSON(av.ItemSections))
+			}
+		}
+	}
+}
+
 // testSvcWords: a word cloud leaves out stop words and blocked words, takes words of up to
 // 40 characters and refuses longer ones, and a word the facilitator hides (moderate_word)
 // is gone for every audience until shown again; only the facilitator's view names the

@@ -161,6 +161,7 @@ func RunService(t *testing.T, newEngine func(t *testing.T) forum.Engine) {
 		{"Approval", testSvcApproval},
 		{"Notes", testSvcNotes},
 		{"ScaleItems", testSvcScaleItems},
+		{"RankSections", testSvcRankSections},
 		{"Words", testSvcWords},
 		{"EndScreen", testSvcEndScreen},
 		{"SelfPaced", testSvcSelfPaced},

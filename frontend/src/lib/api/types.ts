@@ -130,6 +130,8 @@ export interface Activity {
   options?: Option[];
   /** Texts for statement ids outside the current section (rank over the charter), when the server sends them. */
   items?: Statement[];
+  /** A charter-wide ranking's items under their sections' titles (phones). */
+  item_sections?: { title: string; items: string[] }[];
   min?: number;
   max?: number;
   labels?: string[];
