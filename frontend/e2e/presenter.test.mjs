@@ -415,6 +415,8 @@ test('the presenter is a stage fitted to the screen', async (t) => {
     await con.evaluate(() => scrollTo(0, 600));
     await con.screenshot({ path: join(screenshotDir, 'console-preview-720p.png') });
     await con.setViewportSize({ width: 320, height: 640 });
+    const wide = await con.evaluate(() => document.scrollingElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(wide <= 0, `the console scrolls sideways at 320 px (${wide} px)`);
     await box.scrollIntoViewIfNeeded();
     await con.screenshot({ path: join(screenshotDir, 'console-preview-320.png') });
     const problems = await audit(con, 'console with preview and timer');
