@@ -180,7 +180,8 @@ test('the presenter is a stage fitted to the screen', async (t) => {
     { name: 'results-rank', stage: { stage: 'results', activity: S.rank }, items: 10, results: true },
     { name: 'results-words', stage: { stage: 'results', activity: S.words }, items: 60, results: true },
     { name: 'comments', stage: { stage: 'comments', activity: S.comments }, items: 6, results: true },
-    { name: 'end', stage: { stage: 'end' }, items: 0 },
+    // The end thanks the room, then shows every result it was shown, page by page.
+    { name: 'end', stage: { stage: 'end' }, items: null },
   ];
 
   const measure = () =>
@@ -238,9 +239,10 @@ test('the presenter is a stage fitted to the screen', async (t) => {
           }
           const [, , total] = m.page.match(/Side (\d+) af (\d+)/) ?? [];
           if (!total || page + 1 >= Number(total)) break;
-          assert.ok(seen.size > before, `${label}: a page with nothing new`);
+          if (st.items !== null) assert.ok(seen.size > before, `${label}: a page with nothing new`);
         }
-        assert.equal(seen.size, st.items, `${st.name} at ${vp.width}×${vp.height}: shows ${seen.size} of ${st.items} items over its pages`);
+        if (st.items === null) assert.ok(seen.size >= 20, `${st.name}: the end's pages show the results (${seen.size} items)`);
+        else assert.equal(seen.size, st.items, `${st.name} at ${vp.width}×${vp.height}: shows ${seen.size} of ${st.items} items over its pages`);
       }
     });
   }

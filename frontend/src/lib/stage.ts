@@ -115,8 +115,20 @@ function rowsOf(st: Stage, w: StageWorld): { texts: string[]; layout: Layout } |
   return null;
 }
 
+/** The end screen's pages after its first: every result the room was shown, page by page. */
+export function endPages(w: StageWorld): { activity: string; page: number }[] {
+  const out: { activity: string; page: number }[] = [];
+  for (const a of w.activities) {
+    if (a.results !== 'shown' || a.kind === 'comments') continue;
+    const n = pagesOf({ kind: 'results', activity: a.id }, w);
+    for (let page = 0; page < n; page++) out.push({ activity: a.id, page });
+  }
+  return out;
+}
+
 /** The [start, end) of each page of a stage's list (one empty page when it lists nothing). */
 export function pageSlices(st: Stage, w: StageWorld): [number, number][] {
+  if (st.kind === 'end') return [[0, 0], ...endPages(w).map((): [number, number] => [0, 0])];
   const rows = rowsOf(st, w);
   if (!rows || !rows.texts.length) return [[0, 0]];
   const L = rows.layout;
