@@ -29,7 +29,9 @@ type Limits struct {
 	// NewParticipantsPerAddress is how many new participants one client address may make
 	// per hour (a returning phone with its resume token does not count).
 	NewParticipantsPerAddress int
-	// ParticipantsPerSession is how many participants a session may have in all.
+	// ParticipantsPerSession is how many participants a session may have in all, over every
+	// instance: a bound on anonymous joins that still holds the goals' largest room (30,000
+	// over three instances sharing Redis).
 	ParticipantsPerSession int
 	// SurveyParticipantsPerSession is the same for a self-paced session (a survey of a
 	// whole organisation over days, not a room).
@@ -52,7 +54,7 @@ var DefaultLimits = Limits{
 	LoginWindow:               15 * time.Minute,
 	JoinGuessesPerAddress:     20,
 	NewParticipantsPerAddress: 1000,
-	ParticipantsPerSession:    5000,
+	ParticipantsPerSession:    30000, // G1b: one session of 30,000 over three instances
 	// A municipality's survey: 10,000 respondents and room to spare.
 	SurveyParticipantsPerSession: 30000,
 	CommentsPerParticipant:       10,
