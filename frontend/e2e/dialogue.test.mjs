@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, launchBrowser, newContext, audit, until, waitText, shoot, screenshotDir, PHONE, SMALL_PHONE } from './lib.mjs';
+import { startServer, launchBrowser, loggedIn, newContext, audit, until, waitText, shoot, screenshotDir, PHONE, SMALL_PHONE } from './lib.mjs';
 
 let server;
 let browser;
@@ -23,10 +23,8 @@ const S = {};
 before(async () => {
   server = await startServer();
   browser = await launchBrowser();
-  fac = await newContext(browser, server.base, { viewport: { width: 1280, height: 720 }, name: 'fac' });
+  fac = await loggedIn(browser, server, { viewport: { width: 1280, height: 720 }, name: 'fac' });
   fac.setDefaultTimeout(20_000);
-  const r = await fac.request.post(`${server.base}/api/v1/auth/login`, { data: { email: server.email, password: server.password }, headers: { Origin: server.base } });
-  assert.equal(r.status(), 200, 'login');
 });
 
 after(async () => {
