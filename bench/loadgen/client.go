@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +43,27 @@ type client struct {
 	last     [3]lastVote
 	// lastAnswer is the highest seq answered so far; under pmu.
 	lastAnswer uint32
+
+	// A phone that comes back (-scenario failover): nil for a socket that just ends.
+	rd      *redial
+	down    bool // under wmu: the socket is gone and messages wait in the outbox
+	closing atomic.Bool
+	inst    atomic.Int32 // the instance the socket is on
+}
+
+// redial is what a reconnecting phone needs: where it may go, and what it reports. It
+// mirrors the web client (frontend/src/lib/live): on an unexpected close it waits a full-
+// jitter exponential backoff (500 ms base, 15 s cap), connects to another instance, says
+// hello with its resume token (so it stays the same participant), and once welcomed
+// resends its outbox, in order and with the same ids.
+type redial struct {
+	urls []string
+	src  int // source host to bind
+	rng  *rand.Rand
+	// onBack is called by the reader when the phone is welcomed again.
+	onBack func(c *client, from int, lostAt, backAt time.Duration, welcome []byte, resent int)
+	// onFail counts a failed attempt by kind.
+	onFail func(kind string)
 }
 
 // lastVote is the newest vote sent on one statement; under pmu.
@@ -52,6 +76,7 @@ type lastVote struct {
 type pendingMsg struct {
 	at        time.Duration // intended send time (since the run's clock base)
 	statement int8          // 0..2 for background votes; -1 otherwise
+	frame     []byte        // the message, kept for a resend (reconnecting phones only)
 	value     int8
 	canary    int32 // canary vote number, 0 for others
 	probe     bool  // an order probe's vote (not in the ack latencies)
@@ -112,6 +137,9 @@ func (c *client) read(clock *clock) {
 	for {
 		_, data, err := c.ws.ReadMessage()
 		if err != nil {
+			if c.rd != nil && welcomed && !c.closing.Load() && c.reconnect(clock) {
+				continue
+			}
 			c.err = err
 			close(c.done)
 			return
@@ -157,17 +185,154 @@ func (c *client) send(p pendingMsg, build func(seq uint32) []byte) (uint32, erro
 	defer c.wmu.Unlock()
 	c.seq++
 	seq := c.seq
+	b := build(seq)
+	if c.rd != nil {
+		p.frame = b
+	}
 	c.pmu.Lock()
 	c.pending[seq] = p
 	c.pmu.Unlock()
+	if c.down {
+		return seq, nil // in the outbox; resent once the phone is back
+	}
 	_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	if err := c.ws.WriteMessage(websocket.TextMessage, build(seq)); err != nil {
+	if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+		if c.rd != nil {
+			// The socket is broken: the reader notices, reconnects and resends.
+			c.down = true
+			_ = c.ws.Close()
+			return seq, nil
+		}
 		c.pmu.Lock()
 		delete(c.pending, seq)
 		c.pmu.Unlock()
 		return seq, err
 	}
 	return seq, nil
+}
+
+// reconnect brings a phone back after its socket closed unexpectedly (see redial). It runs
+// on the reader goroutine, which is the only one that replaces c.ws (under wmu). It returns
+// false when the phone gave up (bounded: 10 attempts) or is being closed.
+func (c *client) reconnect(clock *clock) bool {
+	lostAt := clock.now()
+	rd := c.rd
+	c.wmu.Lock()
+	c.down = true
+	_ = c.ws.Close()
+	c.wmu.Unlock()
+	var tok struct {
+		Participant string `json:"participant"`
+	}
+	_ = json.Unmarshal(c.welcome, &tok)
+	hello, _ := json.Marshal(map[string]string{"type": "hello", "participant": tok.Participant})
+	n := len(rd.urls)
+	from := int(c.inst.Load())
+	for attempt := range 10 {
+		ceil := min(15*time.Second, 500*time.Millisecond<<attempt)
+		time.Sleep(time.Duration(rd.rng.Int64N(int64(ceil))))
+		if c.closing.Load() {
+			return false
+		}
+		// Round-robin over the other instances, starting at one that depends on the phone.
+		next := from
+		if n > 1 {
+			next = (from + 1 + (c.idx+2+attempt)%(n-1)) % n
+		}
+		ws, welcome, kind := c.dialHello(rd.urls[next], hello)
+		if ws == nil {
+			rd.onFail(kind)
+			continue
+		}
+		c.wmu.Lock()
+		if c.closing.Load() {
+			c.wmu.Unlock()
+			_ = ws.Close()
+			return false
+		}
+		c.ws, c.down = ws, false
+		c.welcome = welcome
+		c.inst.Store(int32(next))
+		c.pmu.Lock()
+		outbox := make([]uint32, 0, len(c.pending))
+		for seq, p := range c.pending {
+			if p.frame != nil {
+				outbox = append(outbox, seq)
+			}
+		}
+		slices.Sort(outbox)
+		frames := make([][]byte, len(outbox))
+		for i, seq := range outbox {
+			frames[i] = c.pending[seq].frame
+		}
+		c.pmu.Unlock()
+		ok := true
+		for _, f := range frames {
+			_ = ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			if ws.WriteMessage(websocket.TextMessage, f) != nil {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			c.down = true
+			_ = ws.Close()
+			c.wmu.Unlock()
+			rd.onFail("resend")
+			continue
+		}
+		c.wmu.Unlock()
+		rd.onBack(c, from, lostAt, clock.now(), welcome, len(frames))
+		return true
+	}
+	return false
+}
+
+// dialHello opens a socket to url, says hello and reads until the welcome (10 s at most).
+// On failure it returns a nil socket and the kind of failure.
+func (c *client) dialHello(url string, hello []byte) (*websocket.Conn, []byte, string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ws, resp, err := dialer(c.rd.src).DialContext(ctx, url, nil)
+	if err != nil {
+		de := &dialErr{err: err}
+		if resp != nil {
+			de.status = resp.StatusCode
+			_ = resp.Body.Close()
+		}
+		return nil, nil, dialKind(de)
+	}
+	_ = ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if err := ws.WriteMessage(websocket.TextMessage, hello); err != nil {
+		_ = ws.Close()
+		return nil, nil, "send_hello"
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, data, err := ws.ReadMessage()
+		if err != nil {
+			_ = ws.Close()
+			return nil, nil, "no_welcome"
+		}
+		var welcome []byte
+		refused := ""
+		c.proto.parse(data, func(ev event) {
+			switch ev.kind {
+			case evWelcome:
+				welcome = ev.raw
+			case evError:
+				refused = "refused_" + ev.code
+			}
+		})
+		switch {
+		case welcome != nil:
+			_ = ws.SetReadDeadline(time.Time{})
+			return ws, welcome, ""
+		case refused != "":
+			_ = ws.Close()
+			return nil, nil, refused
+		}
+	}
 }
 
 // take removes and returns the pending message with that seq.
@@ -231,8 +396,10 @@ func (c *client) command(ctx context.Context, clock *clock, typ, field, val stri
 
 // close sends a close frame and closes the socket; the reader ends.
 func (c *client) close() {
+	c.closing.Store(true)
 	c.wmu.Lock()
-	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""),
+	ws := c.ws
+	_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""),
 		time.Now().Add(time.Second))
 	c.wmu.Unlock()
 	t := time.NewTimer(time.Second)
@@ -241,7 +408,9 @@ func (c *client) close() {
 	case <-t.C:
 	}
 	t.Stop()
+	c.wmu.Lock()
 	_ = c.ws.Close()
+	c.wmu.Unlock()
 }
 
 // closeCode is the close code the server sent, 0 for none.

@@ -41,6 +41,9 @@ type config struct {
 	stateBytes   int
 	check        bool
 	orderProbes  int
+	instances    int           // Pejl processes sharing the one Redis
+	failover     bool          // -scenario failover: reconnecting phones, one instance killed
+	killAfter    time.Duration // failover: when, into the vote phase
 }
 
 func main() {
@@ -76,7 +79,9 @@ func run() error {
 	flag.IntVar(&cfg.orderProbes, "order-probes", 20, "participants that also send a burst of 8 votes on one statement back to back every second (the order check)")
 	var scenario string
 	var sc surveyConfig
-	flag.StringVar(&scenario, "scenario", "live", "live (a room voting, the goals G1–G5) or survey (a self-paced session: -respondents arrive over -duration and answer -items each)")
+	flag.StringVar(&scenario, "scenario", "live", "live (a room voting, the goals G1–G5), failover (live with reconnecting phones; the last of -instances is killed -kill-after into the vote phase, G7) or survey (a self-paced session: -respondents arrive over -duration and answer -items each)")
+	flag.IntVar(&cfg.instances, "instances", 0, "Pejl processes sharing one Redis (needs -redis); participants are spread round-robin over them, the facilitator is on instance 0, the canary on instance 1 (default 1; 2 for -scenario failover)")
+	flag.DurationVar(&cfg.killAfter, "kill-after", 5*time.Second, "failover: SIGKILL the last instance this long into the vote phase")
 	flag.IntVar(&sc.respondents, "respondents", 1000, "survey: respondents")
 	flag.IntVar(&sc.items, "items", 40, "survey: items each respondent answers (then it changes its first answer)")
 	flag.DurationVar(&sc.think, "think", time.Second, "survey: think time between a respondent's answers (±50 %)")
@@ -114,24 +119,48 @@ func run() error {
 		return fmt.Errorf("-redis-fsync must be no, always or everysec")
 	case cfg.votesPerSec < 0 || cfg.senders < 1 || cfg.rounds < 0 || cfg.orderProbes < 0:
 		return fmt.Errorf("-votes-per-sec, -senders, -rounds and -order-probes must not be negative")
-	case scenario != "live" && scenario != "survey":
-		return fmt.Errorf("-scenario must be live or survey")
+	case scenario != "live" && scenario != "survey" && scenario != "failover":
+		return fmt.Errorf("-scenario must be live, failover or survey")
 	case scenario == "survey" && (sc.respondents < 1 || sc.respondents > 100000 || sc.items < 1 || sc.items > 200):
 		return fmt.Errorf("-respondents must be 1..100000 and -items 1..200")
 	case scenario == "survey" && (len(cfg.targets) != 1 || cfg.targets[0] != "pejl"):
 		return fmt.Errorf("-scenario survey runs against pejl only")
+	}
+	cfg.failover = scenario == "failover"
+	if cfg.instances == 0 {
+		cfg.instances = 1
+		if cfg.failover {
+			cfg.instances = 2
+		}
+	}
+	switch {
+	case cfg.instances < 1 || cfg.instances > 16:
+		return fmt.Errorf("-instances must be 1..16")
+	case cfg.instances > 1 && cfg.redis == "":
+		return fmt.Errorf("-instances %d needs -redis (the instances share a Redis; the embedded engine is one process)", cfg.instances)
+	case cfg.instances > 1 && (len(cfg.targets) != 1 || cfg.targets[0] != "pejl"):
+		// The peers keep their state in one process: they have no multi-instance mode. For
+		// a reference, run the floor alone with the same total of participants.
+		return fmt.Errorf("-instances > 1 runs against -target pejl only (run the floor separately as one process with the same -participants)")
+	case cfg.failover && (len(cfg.targets) != 1 || cfg.targets[0] != "pejl" || cfg.instances < 2):
+		return fmt.Errorf("-scenario failover runs against pejl only, with -instances 2 or more")
+	case cfg.failover && (cfg.killAfter <= 0 || cfg.killAfter >= cfg.duration || cfg.votesPerSec <= 0):
+		return fmt.Errorf("-scenario failover: -kill-after must fall inside the vote phase (0 < -kill-after < -duration, -votes-per-sec > 0)")
 	}
 	if per := cfg.votesPerSec / float64(cfg.participants); per > 15 {
 		logf("warning: %.1f votes/s per participant is close to Pejl's per-connection limit (20/s, burst 40); expect rate_limited", per)
 	}
 	debug.SetGCPercent(400) // the generator allocates a lot of short-lived frames
 
-	nofile, err := raiseNoFile()
+	// The generator holds every participant socket; each server inherits the limit and
+	// holds its share (Go raises a process's soft limit to the hard one at start).
+	need := uint64(cfg.participants) + 1024
+	nofile, err := raiseNoFile(need)
 	if err != nil {
 		logf("warning: cannot raise RLIMIT_NOFILE: %v", err)
 	}
-	if need := uint64(cfg.participants) + 64; nofile < need {
-		logf("warning: open-file limit %d is below the %d sockets needed", nofile, need)
+	if nofile < need {
+		logf("warning: open-file limit %d is below the %d sockets needed (raising the hard limit needs root or CAP_SYS_RESOURCE)", nofile, need)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -190,8 +219,15 @@ func run() error {
 				return err
 			}
 			var tgt target
+			var note string
 			if name == "pejl" {
-				tgt = &pejlTarget{bin: absPath(bins[name]), tmp: dir, redisURL: cfg.redis, redisFsync: cfg.redisFsync}
+				pt := &pejlTarget{bin: absPath(bins[name]), tmp: dir, redisURL: cfg.redis, redisFsync: cfg.redisFsync, instances: cfg.instances}
+				if n := cfg.participants + 1; n > defaultParticipantsPerSession {
+					// The canary is a participant too.
+					pt.extraEnv = append(pt.extraEnv, "PEJL_LIMIT_PARTICIPANTS_PER_SESSION="+strconv.Itoa(n))
+					note = fmt.Sprintf("PEJL_LIMIT_PARTICIPANTS_PER_SESSION=%d: the %d participants and the canary", n, cfg.participants)
+				}
+				tgt = pt
 			} else {
 				tgt = &peerTarget{kind: name, bin: bins[name], tmp: dir, stateBytes: func() int {
 					switch {
@@ -204,6 +240,7 @@ func run() error {
 				}}
 			}
 			res := runOnce(ctx, cfg, tgt, run)
+			res.Note = note
 			if name == "pejl" && res.SectionChange.StateBytes > 0 {
 				pejlStateBytes = res.SectionChange.StateBytes
 			}
@@ -274,15 +311,31 @@ func violations(r *runResult) []string {
 	if r.SectionChange.Missing > 0 || r.SectionChange.Error != "" {
 		out = append(out, fmt.Sprintf("section change: %d states missing %s", r.SectionChange.Missing, r.SectionChange.Error))
 	}
+	if r.TalliesEqual != nil && !*r.TalliesEqual {
+		out = append(out, "the instances answered different tallies")
+	}
+	if f := r.Failover; f != nil && (f.NotBack > 0 || f.Phones == 0) {
+		out = append(out, fmt.Sprintf("failover: %d of the %d phones of the killed instance did not come back", f.NotBack, f.Phones))
+	}
 	return out
 }
 
-// raiseNoFile raises the soft open-file limit to the hard limit and returns it. (Set
-// explicitly, the servers started from here inherit it too.)
-func raiseNoFile() (uint64, error) {
+// defaultParticipantsPerSession is Pejl's default bound on a session's participants.
+const defaultParticipantsPerSession = 30000
+
+// raiseNoFile raises the soft open-file limit to the hard limit, and the hard limit to need
+// when it is lower (which only root may), and returns the soft limit. (Set explicitly, the
+// servers started from here inherit it too.)
+func raiseNoFile(need uint64) (uint64, error) {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		return 0, err
+	}
+	if lim.Max < need {
+		up := syscall.Rlimit{Cur: need, Max: need}
+		if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &up) == nil {
+			return need, nil
+		}
 	}
 	lim.Cur = lim.Max
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
@@ -501,6 +554,9 @@ func printSummary(cfg *config, rep *report) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w)
+	for _, r := range rep.Runs {
+		printInstances(w, r)
+	}
 }
 
 func engineLabel(cfg *config) string {

@@ -44,6 +44,13 @@ type runResult struct {
 	ServerCloses  map[string]int64  `json:"server_closes"`
 	CPU           cpuResult         `json:"cpu_seconds"`
 	ServerLog     logSummary        `json:"server_log"`
+	// Pejl only: one entry per instance (start → ready, phones, RSS, CPU, its tally).
+	Instances []instanceResult `json:"instances,omitempty"`
+	// TalliesEqual: every (surviving) instance answered the same tally as instance 0, the
+	// one the exactly-once check read (G1b: all see the same tallies).
+	TalliesEqual *bool           `json:"tallies_equal_across_instances,omitempty"`
+	Failover     *failoverResult `json:"failover,omitempty"`
+	Note         string          `json:"note,omitempty"`
 }
 
 // cpuResult is the CPU time used during the run, by the server (and Redis) and by the
@@ -182,8 +189,9 @@ type runner struct {
 
 	g5         atomic.Pointer[g5Round]
 	stateBytes atomic.Int64
-	serverPID  int
 	redisPID   int
+
+	fo failoverState // -scenario failover
 }
 
 type g5Round struct {
@@ -215,7 +223,7 @@ func runOnce(ctx context.Context, cfg *config, tgt target, runNo int) *runResult
 		}
 	}
 	r.closeAll()
-	res.CPU.Server = cpuSeconds(r.serverPID)
+	res.CPU.Server = r.serverCPU()
 	if r.redisPID > 0 {
 		res.CPU.Redis = cpuSeconds(r.redisPID)
 	}
@@ -237,7 +245,7 @@ func (r *runner) run(ctx context.Context) error {
 		return fmt.Errorf("set up the session: %w", err)
 	}
 	r.s = s
-	r.serverPID = r.tgt.pid()
+	r.initInstances()
 	if rp, ok := r.tgt.(interface{ redisPid() int }); ok {
 		r.redisPID = rp.redisPid()
 	}
@@ -255,15 +263,18 @@ func (r *runner) run(ctx context.Context) error {
 			return fmt.Errorf("facilitator: %w", err)
 		}
 	}
-	r.canary, err = r.connect(ctx, -1, 0, s.partURL, nil, false, r.onPart)
+	// The canary is on instance 1 (when there are several), so that vote → facilitator
+	// crosses instances.
+	canaryInst := 1 % len(s.partURLs)
+	r.canary, err = r.connect(ctx, -1, 0, s.partURLs[canaryInst], nil, false, r.onPart)
 	if err != nil {
 		return fmt.Errorf("canary socket: %w", err)
 	}
+	r.canary.inst.Store(int32(canaryInst))
 
 	// G2: RSS with no participants, then with N idle ones.
 	sleepCtx(ctx, time.Second)
-	pid := r.tgt.pid()
-	res.Memory.RSS0KiB = rssKiB(pid)
+	res.Memory.RSS0KiB = r.serverRSS(func(in *instanceResult, v int64) { in.RSS0KiB = v })
 	logf("[%s run %d] %s engine ready; RSS %d KiB; opening %d participants at %.0f/s",
 		r.tgt.name(), res.Run, r.tgt.engine(), res.Memory.RSS0KiB, cfg.participants, cfg.ramp)
 	r.ramp(ctx)
@@ -277,7 +288,8 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	sleepCtx(ctx, cfg.settle)
 	res.Memory.SettleSeconds = cfg.settle.Seconds()
-	res.Memory.RSSNKiB = rssKiB(pid)
+	res.Memory.RSSNKiB = r.serverRSS(func(in *instanceResult, v int64) { in.RSSNKiB = v })
+	r.countPhones()
 	res.Memory.Connections = len(r.parts)
 	res.Memory.KiBPerConn = float64(res.Memory.RSSNKiB-res.Memory.RSS0KiB) / float64(len(r.parts))
 	logf("[%s run %d] %d joined, %d failed (handshake p99 %.1f ms); RSS %d KiB → %.2f KiB per connection",
@@ -288,7 +300,8 @@ func (r *runner) run(ctx context.Context) error {
 	if cfg.votesPerSec > 0 && cfg.duration > 0 {
 		r.votePhase(ctx)
 	}
-	res.Memory.RSSEndKiB = rssKiB(pid)
+	r.finishFailover()
+	res.Memory.RSSEndKiB = r.serverRSS(func(in *instanceResult, v int64) { in.RSSEndKiB = v })
 	res.Memory.OtherRSSKiB = r.tgt.extraRSS()
 
 	// G5: section changes to everyone, with no vote load.
@@ -300,9 +313,12 @@ func (r *runner) run(ctx context.Context) error {
 	}
 
 	// Exactly once: the server's count against what was acknowledged.
-	if err := r.checkExactlyOnce(ctx); err != nil {
+	stats, err := r.checkExactlyOnce(ctx)
+	if err != nil {
 		res.ExactlyOnce.Error = err.Error()
 		logf("[%s run %d] exactly-once check: %v", r.tgt.name(), res.Run, err)
+	} else {
+		r.checkInstances(ctx, stats)
 	}
 
 	res.ServerCloses = map[string]int64{}
@@ -323,6 +339,9 @@ func (r *runner) connect(ctx context.Context, idx, src int, url string, hdr map[
 	c, err := dialClient(dctx, idx, src, url, hdr, r.proto, on)
 	if err != nil {
 		return nil, err
+	}
+	if !facilitator {
+		r.phone(c, src)
 	}
 	c.start(&r.clock)
 	hctx, cancel2 := context.WithTimeout(ctx, 10*time.Second)
@@ -376,11 +395,15 @@ func (r *runner) join(ctx context.Context, i int, at time.Duration) (*client, er
 	src := 1 + i%r.cfg.srcHosts
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	c, err := dialClient(dctx, i, src, r.s.partURL, nil, r.proto, r.onPart)
+	// Participants are spread round-robin over the instances.
+	inst := i % len(r.s.partURLs)
+	c, err := dialClient(dctx, i, src, r.s.partURLs[inst], nil, r.proto, r.onPart)
 	if err != nil {
 		r.hsFailed(dialKind(err), err)
 		return nil, err
 	}
+	c.inst.Store(int32(inst))
+	r.phone(c, src)
 	c.start(&r.clock)
 	hctx, cancel2 := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel2()
@@ -473,6 +496,13 @@ func (r *runner) votePhase(ctx context.Context) {
 	interval := float64(time.Second) / cfg.votesPerSec
 	start := r.clock.now()
 	r.voteStart.Store(int64(start))
+	failoverDone := make(chan struct{})
+	go func() {
+		defer close(failoverDone)
+		if cfg.failover {
+			r.failover(ctx, start)
+		}
+	}()
 	hardStop := start + cfg.duration + 30*time.Second
 	n := int64(len(r.parts))
 	var i int64
@@ -495,6 +525,7 @@ func (r *runner) votePhase(ctx context.Context) {
 	close(stopCanary)
 	<-canaryDone
 	<-orderDone
+	<-failoverDone
 
 	// Drain: wait for the answers, at most lostAfter past the last intended send.
 	last := start + time.Duration(float64(total)*interval)
@@ -844,7 +875,7 @@ func (r *runner) finishSections() {
 
 // ---- exactly once ----
 
-func (r *runner) checkExactlyOnce(ctx context.Context) error {
+func (r *runner) checkExactlyOnce(ctx context.Context) (map[string]statementResult, error) {
 	e := &r.res.ExactlyOnce
 	expected := [3]map[string]int64{{}, {}, {}}
 	for _, c := range r.parts {
@@ -867,7 +898,7 @@ func (r *runner) checkExactlyOnce(ctx context.Context) error {
 	defer cancel()
 	stats, err := r.tgt.tally(tctx, r.s)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for st, sid := range r.s.statements {
 		sr := stats[sid]
@@ -901,7 +932,7 @@ func (r *runner) checkExactlyOnce(ctx context.Context) error {
 	}
 	logf("[%s run %d] exactly once: server n=%d, acknowledged pairs=%d (sent %d), value counts mismatch %d → ok=%v",
 		r.tgt.name(), r.res.Run, e.ServerN, e.AckedPairs, e.SentPairs, e.CountsMismatch, e.OK)
-	return nil
+	return stats, nil
 }
 
 // closeAll closes every socket, a few hundred at a time.

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -44,6 +45,7 @@ type target interface {
 
 type sessionInfo struct {
 	partURL    string
+	partURLs   []string // one per instance (partURLs[0] == partURL)
 	facURL     string
 	facHeader  http.Header
 	scale      string    // the scale activity voted on
@@ -155,6 +157,12 @@ func freePort() (int, error) {
 
 // waitHTTP polls url until it answers 200, the process exits or ctx ends (bounded).
 func waitHTTP(ctx context.Context, url string, p *proc, limit time.Duration) error {
+	return pollHTTP(ctx, url, p, limit, 50*time.Millisecond)
+}
+
+// pollHTTP is waitHTTP with a chosen polling interval (a short one when the time to ready
+// is what is measured).
+func pollHTTP(ctx context.Context, url string, p *proc, limit, every time.Duration) error {
 	deadline := time.Now().Add(limit)
 	hc := &http.Client{Timeout: time.Second}
 	for i := 0; time.Now().Before(deadline); i++ {
@@ -172,7 +180,7 @@ func waitHTTP(ctx context.Context, url string, p *proc, limit time.Duration) err
 				return nil
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(every)
 	}
 	return fmt.Errorf("%s did not become ready within %s:\n%s", url, limit, p.tail())
 }
@@ -266,19 +274,75 @@ type pejlTarget struct {
 	redisURL string // "", "auto" or a URL
 	// redisFsync is -redis-fsync, for "auto".
 	redisFsync string
-	p          *proc
-	redis      *redisProc
-	base       string
-	http       *http.Client
-	token      string
-	engName    string
+	// instances is how many Pejl processes share the one Redis (0 or 1: one, the embedded
+	// engine possible); extraEnv is added to every instance's environment.
+	instances int
+	extraEnv  []string
+	p         *proc // instance 0
+	redis     *redisProc
+	base      string // instance 0's base URL (setup and the facilitator go there)
+	http      *http.Client
+	token     string
+	engName   string
+
+	// One entry per instance.
+	procs   []*proc
+	bases   []string
+	readyMs []float64 // exec → /readyz answered 200
+	killed  []bool
 }
 
-func (t *pejlTarget) name() string           { return "pejl" }
-func (t *pejlTarget) engine() string         { return t.engName }
-func (t *pejlTarget) proto() protocol        { return pejlProto{} }
-func (t *pejlTarget) logTail() string        { return t.p.tail() }
-func (t *pejlTarget) logSummary() logSummary { return t.p.summary() }
+func (t *pejlTarget) name() string    { return "pejl" }
+func (t *pejlTarget) engine() string  { return t.engName }
+func (t *pejlTarget) proto() protocol { return pejlProto{} }
+func (t *pejlTarget) logTail() string {
+	if len(t.procs) <= 1 {
+		return t.p.tail()
+	}
+	var b strings.Builder
+	for i, p := range t.procs {
+		if tail := p.tail(); tail != "" {
+			fmt.Fprintf(&b, "--- instance %d ---\n%s\n", i, tail)
+		}
+	}
+	return b.String()
+}
+
+func (t *pejlTarget) logSummary() logSummary {
+	if len(t.procs) <= 1 {
+		return t.p.summary()
+	}
+	var ls logSummary
+	for i, p := range t.procs {
+		s := p.summary()
+		ls.Lines += s.Lines
+		for _, l := range s.First {
+			if len(ls.First) < 8 {
+				ls.First = append(ls.First, "["+strconv.Itoa(i)+"] "+l)
+			}
+		}
+	}
+	return ls
+}
+
+// pids are the instances' process ids (0 for one that was killed).
+func (t *pejlTarget) pids() []int {
+	out := make([]int, len(t.procs))
+	for i, p := range t.procs {
+		if !t.killed[i] {
+			out[i] = p.cmd.Process.Pid
+		}
+	}
+	return out
+}
+
+// kill sends SIGKILL to instance i, as a crash would, and waits until it is gone.
+func (t *pejlTarget) kill(i int) {
+	p := t.procs[i]
+	t.killed[i] = true
+	_ = p.cmd.Process.Kill()
+	<-p.exited
+}
 func (t *pejlTarget) redisPid() int {
 	if t.redis == nil {
 		return 0
@@ -298,20 +362,8 @@ const (
 )
 
 func (t *pejlTarget) start(ctx context.Context) error {
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
-	t.base = "http://127.0.0.1:" + strconv.Itoa(port)
-	env := []string{
-		"PEJL_ADDR=127.0.0.1:" + strconv.Itoa(port),
-		"PEJL_PUBLIC_URL=" + t.base,
-		"PEJL_DATA_DIR=" + filepath.Join(t.tmp, "data"),
-		"PEJL_ADMIN_EMAIL=" + adminEmail,
-		"PEJL_ADMIN_PASSWORD=" + adminPassword,
-		"PEJL_LOG_LEVEL=warn",
-		"PEJL_INSTANCE=loadgen",
-	}
+	n := max(1, t.instances)
+	var env []string
 	t.engName = "embedded"
 	switch {
 	case t.redisURL == "auto":
@@ -329,22 +381,73 @@ func (t *pejlTarget) start(ctx context.Context) error {
 		env = append(env, "PEJL_REDIS_URL="+t.redisURL)
 		t.engName = "redis"
 	}
-	t.p, err = startProc(t.tmp, filepath.Join(t.tmp, "pejl.log"), cleanEnv(env...), t.bin)
-	if err != nil {
-		return err
+	if n > 1 {
+		t.engName += fmt.Sprintf(", %d instances", n)
 	}
-	return waitHTTP(ctx, t.base+"/readyz", t.p, 30*time.Second)
+	env = append(env, t.extraEnv...)
+	// The instances share everything through the engine (accounts, tokens, participants'
+	// resume-token hashes, the limiters' keys): no secret has to be handed to each. They are
+	// started one after the other, so that each one's start → ready is measured alone.
+	for i := range n {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		base := "http://127.0.0.1:" + strconv.Itoa(port)
+		name, instance := "pejl.log", "loadgen"
+		if n > 1 {
+			name, instance = fmt.Sprintf("pejl-%d.log", i), fmt.Sprintf("loadgen-%d", i)
+		}
+		ienv := append([]string{
+			"PEJL_ADDR=127.0.0.1:" + strconv.Itoa(port),
+			"PEJL_PUBLIC_URL=" + base,
+			"PEJL_DATA_DIR=" + filepath.Join(t.tmp, fmt.Sprintf("data-%d", i)),
+			"PEJL_ADMIN_EMAIL=" + adminEmail,
+			"PEJL_ADMIN_PASSWORD=" + adminPassword,
+			"PEJL_LOG_LEVEL=warn",
+			"PEJL_INSTANCE=" + instance,
+		}, env...)
+		t0 := time.Now()
+		p, err := startProc(t.tmp, filepath.Join(t.tmp, name), cleanEnv(ienv...), t.bin)
+		if err != nil {
+			return err
+		}
+		t.procs = append(t.procs, p)
+		t.bases = append(t.bases, base)
+		t.killed = append(t.killed, false)
+		if i == 0 {
+			t.p, t.base = p, base
+		}
+		if err := pollHTTP(ctx, base+"/readyz", p, 30*time.Second, 5*time.Millisecond); err != nil {
+			return fmt.Errorf("instance %d: %w", i, err)
+		}
+		t.readyMs = append(t.readyMs, float64(time.Since(t0).Microseconds())/1000)
+	}
+	return nil
 }
 
 func (t *pejlTarget) stop() {
-	t.p.stop(30 * time.Second)
+	var wg sync.WaitGroup
+	for _, p := range t.procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.stop(30 * time.Second)
+		}()
+	}
+	wg.Wait()
 	if t.redis != nil {
 		t.redis.p.stop(5 * time.Second)
 	}
 }
 
-// do calls the REST API: JSON in, JSON out, the error shape of the spec on failure.
+// do calls the REST API of instance 0: JSON in, JSON out, the error shape of the spec on failure.
 func (t *pejlTarget) do(ctx context.Context, method, path string, in, out any, want int) error {
+	return t.doAt(ctx, t.base, method, path, in, out, want)
+}
+
+// doAt is do against the instance at base.
+func (t *pejlTarget) doAt(ctx context.Context, base, method, path string, in, out any, want int) error {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -353,14 +456,14 @@ func (t *pejlTarget) do(ctx context.Context, method, path string, in, out any, w
 		}
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, t.base+path, body)
+	req, err := http.NewRequestWithContext(ctx, method, base+path, body)
 	if err != nil {
 		return err
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set("Origin", t.base)
+	req.Header.Set("Origin", base)
 	if t.token != "" {
 		req.Header.Set("Authorization", "Bearer "+t.token)
 	}
@@ -415,8 +518,13 @@ func (t *pejlTarget) setup(ctx context.Context) (*sessionInfo, error) {
 	ws := "ws" + strings.TrimPrefix(t.base, "http")
 	h := http.Header{}
 	h.Set("Authorization", "Bearer "+t.token)
+	var partURLs []string
+	for _, b := range t.bases {
+		partURLs = append(partURLs, "ws"+strings.TrimPrefix(b, "http")+"/api/v1/join/"+sess.Code+"/live")
+	}
 	return &sessionInfo{
-		partURL:    ws + "/api/v1/join/" + sess.Code + "/live",
+		partURL:    partURLs[0],
+		partURLs:   partURLs,
 		facURL:     ws + "/api/v1/sessions/" + sess.ID + "/live",
 		facHeader:  h,
 		scale:      "s2-scale",
@@ -429,8 +537,13 @@ func (t *pejlTarget) setup(ctx context.Context) (*sessionInfo, error) {
 }
 
 func (t *pejlTarget) tally(ctx context.Context, s *sessionInfo) (map[string]statementResult, error) {
+	return t.tallyAt(ctx, 0, s)
+}
+
+// tallyAt reads the scale's tally from instance i.
+func (t *pejlTarget) tallyAt(ctx context.Context, i int, s *sessionInfo) (map[string]statementResult, error) {
 	var view tallyView
-	if err := t.do(ctx, "GET", "/api/v1/sessions/"+s.sessionID, nil, &view, 200); err != nil {
+	if err := t.doAt(ctx, t.bases[i], "GET", "/api/v1/sessions/"+s.sessionID, nil, &view, 200); err != nil {
 		return nil, err
 	}
 	return view.scale(s.scale)
@@ -511,6 +624,7 @@ func (t *peerTarget) setup(context.Context) (*sessionInfo, error) {
 		s.partURL = ws + "/ws/participant"
 		s.facURL = ws + "/ws/facilitator"
 	}
+	s.partURLs = []string{s.partURL}
 	return s, nil
 }
 
