@@ -61,7 +61,8 @@ type redial struct {
 	src  int // source host to bind
 	rng  *rand.Rand
 	// onBack is called by the reader when the phone is welcomed again.
-	onBack func(c *client, from int, lostAt, backAt time.Duration, welcome []byte, resent int)
+	// same: the welcome gave back the resume token sent (the same participant).
+	onBack func(c *client, from int, lostAt, backAt time.Duration, welcome []byte, resent int, same bool)
 	// onFail counts a failed attempt by kind.
 	onFail func(kind string)
 }
@@ -221,11 +222,8 @@ func (c *client) reconnect(clock *clock) bool {
 	c.down = true
 	_ = c.ws.Close()
 	c.wmu.Unlock()
-	var tok struct {
-		Participant string `json:"participant"`
-	}
-	_ = json.Unmarshal(c.welcome, &tok)
-	hello, _ := json.Marshal(map[string]string{"type": "hello", "participant": tok.Participant})
+	token := resumeToken(c.welcome)
+	hello, _ := json.Marshal(map[string]string{"type": "hello", "participant": token})
 	n := len(rd.urls)
 	from := int(c.inst.Load())
 	for attempt := range 10 {
@@ -282,10 +280,19 @@ func (c *client) reconnect(clock *clock) bool {
 			continue
 		}
 		c.wmu.Unlock()
-		rd.onBack(c, from, lostAt, clock.now(), welcome, len(frames))
+		rd.onBack(c, from, lostAt, clock.now(), welcome, len(frames), token != "" && resumeToken(welcome) == token)
 		return true
 	}
 	return false
+}
+
+// resumeToken reads the participant's resume token from a welcome.
+func resumeToken(welcome []byte) string {
+	var w struct {
+		Participant string `json:"participant"`
+	}
+	_ = json.Unmarshal(welcome, &w)
+	return w.Participant
 }
 
 // dialHello opens a socket to url, says hello and reads until the welcome (10 s at most).

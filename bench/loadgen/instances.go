@@ -41,6 +41,7 @@ type failoverResult struct {
 	BackWithin10s  int64            `json:"back_within_10s"`
 	NotBack        int64            `json:"not_back"`
 	WithState      int64            `json:"welcomed_with_current_section"` // the welcome's snapshot shows the section on screen
+	Same           int64            `json:"same_participant"`              // the welcome gave back the phone's resume token
 	KillToWelcome  latency          `json:"kill_to_welcome"`
 	KillToNoticed  latency          `json:"kill_to_socket_closed"`
 	Resent         int64            `json:"resent_messages"` // outbox messages resent after a reconnect
@@ -55,6 +56,7 @@ type failoverState struct {
 	killed       atomic.Int32 // the killed instance, -1 before
 	killedCPU    float64      // its CPU seconds, read just before the kill
 	back, within atomic.Int64
+	same         atomic.Int64
 	withState    atomic.Int64
 	resent       atomic.Int64
 	others       atomic.Int64
@@ -211,7 +213,7 @@ func (r *runner) failover(ctx context.Context, start time.Duration) {
 	for r.fo.back.Load() < f.Phones && r.clock.now() < killAt+30*time.Second && ctx.Err() == nil {
 		time.Sleep(10 * time.Millisecond)
 	}
-	f.Back, f.BackWithin10s, f.WithState = r.fo.back.Load(), r.fo.within.Load(), r.fo.withState.Load()
+	f.Back, f.BackWithin10s, f.WithState, f.Same = r.fo.back.Load(), r.fo.within.Load(), r.fo.withState.Load(), r.fo.same.Load()
 	f.NotBack = f.Phones - f.Back
 	f.KillToWelcome, f.KillToNoticed = r.fo.backHist.summary(), r.fo.noticedHist.summary()
 	logf("[%s run %d] failover: %d of %d phones back (%d within 10 s); kill → welcome p50 %.0f ms, p99 %.0f ms, max %.0f ms",
@@ -228,7 +230,7 @@ func (r *runner) finishFailover() {
 }
 
 // onBack is called (on the phone's reader) when a phone has been welcomed again.
-func (r *runner) onBack(c *client, from int, lostAt, backAt time.Duration, welcome []byte, resent int) {
+func (r *runner) onBack(c *client, from int, lostAt, backAt time.Duration, welcome []byte, resent int, same bool) {
 	r.fo.resent.Add(int64(resent))
 	killAt := time.Duration(r.fo.killAt.Load())
 	if killAt == 0 || from != int(r.fo.killed.Load()) {
@@ -244,6 +246,9 @@ func (r *runner) onBack(c *client, from int, lostAt, backAt time.Duration, welco
 	// During the vote phase the section on screen is the second of the G5 pair (s2).
 	if bytes.Contains(welcome, []byte(`"current_section":"`+r.s.sections[1]+`"`)) {
 		r.fo.withState.Add(1)
+	}
+	if same {
+		r.fo.same.Add(1)
 	}
 	r.fo.back.Add(1)
 }
@@ -269,13 +274,17 @@ func printInstances(w io.Writer, r *runResult) {
 		if in.Killed {
 			state = " (killed)"
 		}
-		fmt.Fprintf(w, "  instance %d%s: ready %.0f ms, %d phones, RSS %d → %d KiB, CPU %.1f s, tally n=%d equal=%v %s\n",
-			in.Index, state, in.StartToReadyMs, in.Phones, in.RSS0KiB, in.RSSNKiB, in.CPU, in.TallyN, in.TallyEqual, in.TallyError)
+		tally := fmt.Sprintf("tally n=%d equal=%v %s", in.TallyN, in.TallyEqual, in.TallyError)
+		if in.Killed {
+			tally = "tally not read"
+		}
+		fmt.Fprintf(w, "  instance %d%s: ready %.0f ms, %d phones, RSS %d → %d KiB, CPU %.1f s, %s\n",
+			in.Index, state, in.StartToReadyMs, in.Phones, in.RSS0KiB, in.RSSNKiB, in.CPU, tally)
 	}
 	if f := r.Failover; f != nil {
-		fmt.Fprintf(w, "  failover [G7]: instance %d killed %.1f s into the votes with %d phones; back %d, within 10 s %d, not back %d; kill → welcome p50 %.0f ms p99 %.0f ms max %.0f ms; with current section %d; resent %d; votes lost %d; other reconnects %d; failed attempts %v\n",
+		fmt.Fprintf(w, "  failover [G7]: instance %d killed %.1f s into the votes with %d phones; back %d, within 10 s %d, not back %d; kill → welcome p50 %.0f ms p99 %.0f ms max %.0f ms; with current section %d; same participant %d; resent %d; votes lost %d; other reconnects %d; failed attempts %v\n",
 			f.Killed, f.KilledAfterS, f.Phones, f.Back, f.BackWithin10s, f.NotBack, f.KillToWelcome.P50, f.KillToWelcome.P99,
-			f.KillToWelcome.Max, f.WithState, f.Resent, r.Votes.Lost, f.OtherReconnects, f.FailedAttempts)
+			f.KillToWelcome.Max, f.WithState, f.Same, f.Resent, r.Votes.Lost, f.OtherReconnects, f.FailedAttempts)
 	}
 	fmt.Fprintln(w)
 }

@@ -317,6 +317,9 @@ func violations(r *runResult) []string {
 	if f := r.Failover; f != nil && (f.NotBack > 0 || f.Phones == 0) {
 		out = append(out, fmt.Sprintf("failover: %d of the %d phones of the killed instance did not come back", f.NotBack, f.Phones))
 	}
+	if f := r.Failover; f != nil && f.Same < f.Back {
+		out = append(out, fmt.Sprintf("failover: %d of the %d phones back were not welcomed as the same participant", f.Back-f.Same, f.Back))
+	}
 	return out
 }
 
