@@ -136,6 +136,13 @@ func (r *runner) countPhones() {
 			r.res.Instances[i].Phones++
 		}
 	}
+	for _, h := range r.res.Handshakes.Held {
+		for i, n := range h.PerInstance {
+			if i < len(r.res.Instances) {
+				r.res.Instances[i].Phones += n
+			}
+		}
+	}
 }
 
 // checkInstances reads the tally from every other (surviving) instance and compares it with

@@ -44,6 +44,7 @@ type config struct {
 	instances    int           // Pejl processes sharing the one Redis
 	failover     bool          // -scenario failover: reconnecting phones, one instance killed
 	killAfter    time.Duration // failover: when, into the vote phase
+	perProc      int           // participants one process opens (the rest: helpers, hold.go)
 }
 
 func main() {
@@ -85,6 +86,11 @@ func run() error {
 	flag.IntVar(&sc.respondents, "respondents", 1000, "survey: respondents")
 	flag.IntVar(&sc.items, "items", 40, "survey: items each respondent answers (then it changes its first answer)")
 	flag.DurationVar(&sc.think, "think", time.Second, "survey: think time between a respondent's answers (±50 %)")
+	var holdURLs string
+	var holdOffset int
+	flag.StringVar(&holdURLs, "hold-urls", "", "internal (-scenario hold): the participant socket URLs, comma-separated")
+	flag.IntVar(&holdOffset, "hold-offset", 0, "internal (-scenario hold): the global index of the first participant")
+	flag.IntVar(&cfg.perProc, "per-process", 0, "participants the generator opens itself; helper processes open the rest (default: its open-file limit less 1,024)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", flag.Arg(0))
@@ -104,6 +110,9 @@ func run() error {
 		return fmt.Errorf("-ramp: want a rate such as 2000/s, not %q", ramp)
 	}
 	cfg.ramp = r
+	if scenario == "hold" {
+		return holdMain(cfg, strings.Split(holdURLs, ","), holdOffset)
+	}
 	switch {
 	case len(cfg.targets) == 0:
 		return fmt.Errorf("-target: name at least one target")
@@ -159,8 +168,15 @@ func run() error {
 	if err != nil {
 		logf("warning: cannot raise RLIMIT_NOFILE: %v", err)
 	}
-	if nofile < need {
-		logf("warning: open-file limit %d is below the %d sockets needed (raising the hard limit needs root or CAP_SYS_RESOURCE)", nofile, need)
+	if cfg.perProc <= 0 {
+		cfg.perProc = max(1000, int(nofile)-1024)
+	}
+	if cfg.participants > cfg.perProc {
+		if cfg.failover {
+			return fmt.Errorf("open-file limit %d: at most %d participants in one process for this scenario", nofile, cfg.perProc)
+		}
+		logf("open-file limit %d: this process opens %d participants, helper processes the other %d (idle: they join and stay)",
+			nofile, cfg.perProc, cfg.participants-cfg.perProc)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
