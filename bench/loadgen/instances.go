@@ -276,6 +276,10 @@ func printInstances(w io.Writer, r *runResult) {
 	}
 	fmt.Fprintf(w, "%s run %d: %d instance(s); start → ready max %.0f ms [G7 ≤1000]; tallies equal on every instance %s [G1b]; exactly once %v; RSS %d KiB, server CPU %.1f s (sums)\n",
 		r.Target, r.Run, len(r.Instances), ready, eq, r.ExactlyOnce.OK, r.Memory.RSSNKiB, r.CPU.Server)
+	if len(r.Instances) > 1 {
+		fmt.Fprintf(w, "  vote (canary, instance 1) → facilitator (instance 0): p50 %.0f ms, p99 %.0f ms [G1b p99 ≤500]; %d participants joined, %d failed\n",
+			r.Canary.ToFacilitator.P50, r.Canary.ToFacilitator.P99, r.Handshakes.OK, r.Handshakes.Failed)
+	}
 	for _, in := range r.Instances {
 		state := ""
 		if in.Killed {
