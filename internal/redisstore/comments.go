@@ -55,7 +55,7 @@ func (s *Store) AddComment(ctx context.Context, sessionID, clientID string, c fo
 	}
 	k := s.sk(sessionID)
 	pc := pcName(c.Participant)
-	v, err := s.run(ctx, scrAddComment,
+	v, err := s.runDurable(ctx, scrAddComment,
 		[]string{k.meta(), k.seen(), k.comments(), k.corder(), k.rel(pc), k.registry(), k.cup(), k.cflags()},
 		seenMember(c.Participant, clientID), c.ID, doc, pc, c.Upvotes, flagsOf(c))
 	if err != nil {
@@ -72,7 +72,7 @@ func (s *Store) AddComment(ctx context.Context, sessionID, clientID string, c fo
 func (s *Store) Upvote(ctx context.Context, sessionID, participantID, commentID, clientID string) (*forum.Comment, bool, error) {
 	k := s.sk(sessionID)
 	upv, upme := upvName(commentID), upmeName(participantID)
-	v, err := s.run(ctx, scrUpvote,
+	v, err := s.runDurable(ctx, scrUpvote,
 		[]string{k.meta(), k.seen(), k.comments(), k.cup(), k.cflags(), k.rel(upv), k.rel(upme), k.registry()},
 		seenMember(participantID, clientID), commentID, participantID, upv, upme)
 	if err != nil {
@@ -114,7 +114,7 @@ func (s *Store) SetCommentFlags(ctx context.Context, sessionID, commentID string
 		return "0"
 	}
 	k := s.sk(sessionID)
-	v, err := s.run(ctx, scrSetCommentFlags, []string{k.meta(), k.comments(), k.cup(), k.cflags()},
+	v, err := s.runDurable(ctx, scrSetCommentFlags, []string{k.meta(), k.comments(), k.cup(), k.cflags()},
 		commentID, arg(hidden), arg(starred))
 	if err != nil {
 		return nil, err

@@ -22,7 +22,7 @@ func (s *Store) AddParticipant(ctx context.Context, sessionID string, p forum.Pa
 		return fmt.Errorf("redisstore: encode participant: %w", err)
 	}
 	k := s.sk(sessionID)
-	_, err = s.run(ctx, scrAddParticipant, []string{k.meta(), k.parts(), k.tokens(), k.groups()},
+	_, err = s.runDurable(ctx, scrAddParticipant, []string{k.meta(), k.parts(), k.tokens(), k.groups()},
 		p.ID, doc, p.TokenHash, p.Group)
 	return err
 }

@@ -46,7 +46,12 @@
 // # Durability
 //
 // A call returns once Redis has the write in memory; how soon it is on disk is Redis's
-// appendfsync setting (always: before the reply; everysec: within a second).
+// appendfsync setting (always: before the reply; everysec: within a second). Replication
+// is asynchronous: a master that crashes can take its last writes with it, and its
+// replica, promoted, never had them. With Options.WaitReplicas, a write that is
+// acknowledged to a client returns only once that many replicas confirmed it (WAIT, on the
+// same connection, see runDurable); otherwise it returns ErrUnavailable and the client
+// resends it with the same id.
 //
 // # Data loss
 //
@@ -99,6 +104,17 @@ type Options struct {
 	PoolSize int
 	// SubscribeTimeout bounds how long Subscribe waits for Redis to confirm; default 3s.
 	SubscribeTimeout time.Duration
+	// WaitReplicas, when above 0, makes every write that is acknowledged to a client (vote
+	// batches, comments, upvotes, new participants, facilitator commands) wait until that
+	// many replicas of its master have it (WAIT); if they do not confirm within
+	// WaitTimeout, the call returns ErrUnavailable and the client resends. With it, a
+	// master that crashes and whose replica takes over loses no acknowledged write (as
+	// long as that replica is one that confirmed). Default 0: off (replication is
+	// asynchronous, a crashed master can lose its last acknowledged writes).
+	WaitReplicas int
+	// WaitTimeout bounds each wait for replicas; default 500ms. It must be below the read
+	// timeout (1 s unless the URL's read_timeout says otherwise).
+	WaitTimeout time.Duration
 }
 
 // Store is the Redis engine. It is safe for concurrent use.
@@ -108,6 +124,9 @@ type Store struct {
 	prefix  string
 	limiter *redis_rate.Limiter
 	broker  *broker
+
+	waitReplicas int           // Options.WaitReplicas
+	waitTimeout  time.Duration // Options.WaitTimeout
 }
 
 // New connects to Redis, loads the scripts and starts the event subscriber. It fails if
@@ -131,15 +150,27 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 	if opts.SubscribeTimeout <= 0 {
 		opts.SubscribeTimeout = 3 * time.Second
 	}
+	if opts.WaitReplicas < 0 {
+		return nil, fmt.Errorf("redisstore: WaitReplicas %d is negative", opts.WaitReplicas)
+	}
+	if opts.WaitTimeout <= 0 {
+		opts.WaitTimeout = 500 * time.Millisecond
+	}
 	rdb, err := newClient(opts)
 	if err != nil {
 		return nil, err
 	}
+	if read := readTimeout(rdb); opts.WaitReplicas > 0 && read > 0 && opts.WaitTimeout >= read {
+		_ = rdb.Close()
+		return nil, fmt.Errorf("redisstore: WaitTimeout %v must be below the read timeout %v", opts.WaitTimeout, read)
+	}
 	s := &Store{
-		rdb:     rdb,
-		log:     opts.Logger.With("engine", "redis"),
-		prefix:  opts.Prefix,
-		limiter: redis_rate.NewLimiter(rdb),
+		rdb:          rdb,
+		log:          opts.Logger.With("engine", "redis"),
+		prefix:       opts.Prefix,
+		limiter:      redis_rate.NewLimiter(rdb),
+		waitReplicas: opts.WaitReplicas,
+		waitTimeout:  opts.WaitTimeout,
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -214,6 +245,17 @@ func newClient(opts Options) (redis.UniversalClient, error) {
 	}
 }
 
+// readTimeout is the client's read timeout (0 if the client type is unknown).
+func readTimeout(rdb redis.UniversalClient) time.Duration {
+	switch c := rdb.(type) {
+	case *redis.ClusterClient:
+		return c.Options().ReadTimeout
+	case *redis.Client:
+		return c.Options().ReadTimeout
+	}
+	return 0
+}
+
 // knobs points at the settings Pejl chooses, in whichever go-redis options type.
 type knobs struct {
 	dial, read, write, pool, minBackoff, maxBackoff *time.Duration
@@ -261,8 +303,8 @@ func (s *Store) Close() error {
 // ---- errors ----
 
 // mapErr turns a go-redis error into the engine contract's: redis.Nil → ErrNotFound, a
-// script's NOTFOUND/CONFLICT → ErrNotFound/ErrConflict, network trouble, timeouts and a
-// Redis that is loading, read-only or down → ErrUnavailable (wrapped, with the cause as
+// script's NOTFOUND/CONFLICT → ErrNotFound/ErrConflict, network trouble, timeouts, a
+// redirect and a Redis that is loading, read-only or down → ErrUnavailable (wrapped, with the cause as
 // text). No go-redis type escapes.
 func mapErr(err error) error {
 	if err == nil {
@@ -282,7 +324,9 @@ func mapErr(err error) error {
 		case strings.HasPrefix(msg, "LOADING"), strings.HasPrefix(msg, "READONLY"),
 			strings.HasPrefix(msg, "MASTERDOWN"), strings.HasPrefix(msg, "CLUSTERDOWN"),
 			strings.HasPrefix(msg, "TRYAGAIN"), strings.HasPrefix(msg, "BUSY"),
-			strings.HasPrefix(msg, "OOM"):
+			strings.HasPrefix(msg, "OOM"),
+			// A node written to directly (runDurable) that no longer holds the slot.
+			strings.HasPrefix(msg, "MOVED"), strings.HasPrefix(msg, "ASK"):
 			return fmt.Errorf("%w (redis: %s)", forum.ErrUnavailable, msg)
 		}
 		return fmt.Errorf("redisstore: %s", msg)

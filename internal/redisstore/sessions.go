@@ -136,7 +136,7 @@ func (s *Store) SaveSession(ctx context.Context, sess *forum.Session) (int64, er
 	for _, id := range sess.OpenActivities() {
 		args = append(args, id)
 	}
-	v, err := s.run(ctx, scrSaveSession, []string{k.meta(), k.open()}, args...)
+	v, err := s.runDurable(ctx, scrSaveSession, []string{k.meta(), k.open()}, args...)
 	if err != nil {
 		return 0, err
 	}

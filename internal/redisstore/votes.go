@@ -46,7 +46,7 @@ func (s *Store) ApplyVotes(ctx context.Context, sessionID string, ops []forum.Vo
 			args = append(args, d.Field, d.N)
 		}
 	}
-	r, err := s.run(ctx, scrApplyVotes, keys, args...)
+	r, err := s.runDurable(ctx, scrApplyVotes, keys, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -30,7 +30,9 @@ func StartCluster(t testing.TB, masters, replicas int) *Cluster {
 		t.Fatal("redis-cli not found: install it with redis-server (apt-get install -y redis-server)")
 	}
 	opts := Options{Args: []string{"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-		"--cluster-node-timeout", "1000", "--cluster-replica-validity-factor", "0"}}
+		"--cluster-node-timeout", "1000", "--cluster-replica-validity-factor", "0",
+		// A replica's full sync starts at once, not after the default 5 s wait for more replicas.
+		"--repl-diskless-sync-delay", "0"}}
 	c := &Cluster{}
 	args := []string{"--cluster", "create"}
 	for range masters {
@@ -50,16 +52,7 @@ func StartCluster(t testing.TB, masters, replicas int) *Cluster {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for _, s := range append(append([]*Server{}, c.Masters...), c.Replicas...) {
-		for {
-			info, err := command(s.Addr, "CLUSTER", "INFO")
-			if err == nil && strings.Contains(info, "cluster_state:ok") {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("redistest: cluster node %s not ok: %v %s", s.Addr, err, info)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		waitClusterOK(t, s, deadline)
 	}
 	// redis-cli picks which master each replica follows: order them to match.
 	byMaster := map[string]*Server{}
@@ -109,6 +102,68 @@ func (c *Cluster) Failover(t testing.TB, i int) {
 	waitRole(t, r, "master", "", deadline)
 	waitRole(t, c.Masters[i], "slave", "master_link_status:up", deadline)
 	c.Masters[i], c.Replicas[i] = r, c.Masters[i]
+}
+
+// HoldReplica makes Replicas[i] fall behind for good: it stops the replica's process
+// (SIGSTOP) and has Masters[i] close its replication link (CLIENT KILL TYPE replica), so
+// nothing the master writes from now on reaches the replica (bytes already on the socket
+// may). The master keeps answering; WAIT on it finds no replica. Crash or
+// Replicas[i].Resume ends the stop (after Resume the replica reconnects and catches up).
+func (c *Cluster) HoldReplica(t testing.TB, i int) {
+	t.Helper()
+	c.Replicas[i].Pause()
+	if _, err := command(c.Masters[i].Addr, "CLIENT", "KILL", "TYPE", "replica"); err != nil {
+		t.Fatalf("redistest: CLIENT KILL TYPE replica on %s: %v", c.Masters[i].Addr, err)
+	}
+}
+
+// Crash kills Masters[i] with SIGKILL, as a crash would, lets its replica go on (if it
+// was held) and waits until the cluster promoted the replica by itself (automatic
+// failover: the other masters mark the dead one as failed after cluster-node-timeout and
+// elect the replica). Then it starts the dead master again on its address, empty (no
+// persistence), and waits until it has joined as the new master's replica, so the shard
+// has a replica again. Masters and Replicas are swapped at i.
+func (c *Cluster) Crash(t testing.TB, i int) {
+	t.Helper()
+	m, r := c.Masters[i], c.Replicas[i]
+	m.Kill()
+	r.Resume()
+	deadline := time.Now().Add(20 * time.Second)
+	waitRole(t, r, "master", "", deadline)
+	waitClusterOK(t, r, deadline)
+	m.Restart()
+	waitRole(t, m, "slave", "", deadline)
+	waitRole(t, m, "slave", "master_link_status:up", deadline)
+	c.Masters[i], c.Replicas[i] = r, m
+}
+
+// StartReplicated starts a master and one replica of it (no cluster) and waits until the
+// replica is in sync. Both stop when the test ends.
+func StartReplicated(t testing.TB, opts Options) (master, replica *Server) {
+	t.Helper()
+	opts.Args = append(opts.Args[:len(opts.Args):len(opts.Args)], "--repl-diskless-sync-delay", "0")
+	master = Start(t, opts)
+	host, port, _ := net.SplitHostPort(master.Addr)
+	ropts := opts
+	ropts.Args = append(opts.Args[:len(opts.Args):len(opts.Args)], "--replicaof", host, port)
+	replica = Start(t, ropts)
+	waitRole(t, replica, "slave", "master_link_status:up", time.Now().Add(20*time.Second))
+	return master, replica
+}
+
+// waitClusterOK waits until CLUSTER INFO of s says cluster_state:ok.
+func waitClusterOK(t testing.TB, s *Server, deadline time.Time) {
+	t.Helper()
+	for {
+		info, err := command(s.Addr, "CLUSTER", "INFO")
+		if err == nil && strings.Contains(info, "cluster_state:ok") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redistest: cluster node %s not ok: %v %s", s.Addr, err, info)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // waitRole waits until INFO replication of s shows the role (and also, if not empty) and
