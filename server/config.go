@@ -24,6 +24,12 @@ type Config struct {
 	DataDir string `env:"PEJL_DATA_DIR" envDefault:"./data"`
 	// RedisURL selects the Redis engine (redis://, rediss://); empty = embedded engine.
 	RedisURL string `env:"PEJL_REDIS_URL"`
+	// RedisWaitReplicas, above 0, makes every write acknowledged to a client wait until
+	// that many replicas of its Redis master have it (WAIT); 0 = off (docs/operations.md).
+	RedisWaitReplicas int `env:"PEJL_REDIS_WAIT_REPLICAS" envDefault:"0"`
+	// RedisWaitTimeout bounds that wait; past it the write is answered unavailable. It must
+	// be below the read timeout (1s unless PEJL_REDIS_URL sets read_timeout).
+	RedisWaitTimeout time.Duration `env:"PEJL_REDIS_WAIT_TIMEOUT" envDefault:"500ms"`
 	// AdminEmail and AdminPassword make sure this admin account exists at start.
 	AdminEmail    string `env:"PEJL_ADMIN_EMAIL"`
 	AdminPassword string `env:"PEJL_ADMIN_PASSWORD"`
@@ -158,6 +164,12 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if cfg.PasswordCost < 4 || cfg.PasswordCost > 15 {
 		return cfg, fmt.Errorf("configuration: PEJL_PASSWORD_COST must be 10 to 15 (lower only in tests)")
+	}
+	if cfg.RedisWaitReplicas < 0 {
+		return cfg, fmt.Errorf("configuration: PEJL_REDIS_WAIT_REPLICAS must be 0 (off) or a number of replicas")
+	}
+	if cfg.RedisWaitTimeout <= 0 {
+		return cfg, fmt.Errorf("configuration: PEJL_REDIS_WAIT_TIMEOUT must be above 0 (e.g. 500ms) and below Redis's read timeout (1s)")
 	}
 	if cfg.Retention <= 0 {
 		return cfg, fmt.Errorf("configuration: PEJL_RETENTION must be positive (e.g. 4320h)")

@@ -14,15 +14,17 @@ func TestLoadConfig(t *testing.T) {
 	}
 	if cfg.Addr != ":8080" || cfg.PublicURL != "http://localhost:8080" || cfg.DataDir != "./data" ||
 		cfg.Retention != 4320*time.Hour || cfg.AllowedOrigins[0] != "http://localhost:8080" || cfg.RedisURL != "" ||
-		cfg.Location.String() != "Europe/Copenhagen" {
+		cfg.Location.String() != "Europe/Copenhagen" || cfg.RedisWaitReplicas != 0 || cfg.RedisWaitTimeout != 500*time.Millisecond {
 		t.Fatalf("defaults: %+v", cfg)
 	}
 	cfg, err = loadConfig(env(map[string]string{"PEJL_ADDR": "127.0.0.1:9000", "PEJL_PUBLIC_URL": "https://pejl.example.dk/",
-		"PEJL_ALLOWED_ORIGINS": "https://a.dk,https://b.dk", "PEJL_RETENTION": "24h", "PEJL_TIMEZONE": "America/New_York"}))
+		"PEJL_ALLOWED_ORIGINS": "https://a.dk,https://b.dk", "PEJL_RETENTION": "24h", "PEJL_TIMEZONE": "America/New_York",
+		"PEJL_REDIS_WAIT_REPLICAS": "1", "PEJL_REDIS_WAIT_TIMEOUT": "250ms"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.PublicURL != "https://pejl.example.dk" || len(cfg.AllowedOrigins) != 2 || cfg.Retention != 24*time.Hour || cfg.Location.String() != "America/New_York" {
+	if cfg.PublicURL != "https://pejl.example.dk" || len(cfg.AllowedOrigins) != 2 || cfg.Retention != 24*time.Hour || cfg.Location.String() != "America/New_York" ||
+		cfg.RedisWaitReplicas != 1 || cfg.RedisWaitTimeout != 250*time.Millisecond {
 		t.Fatalf("parsed: %+v", cfg)
 	}
 	for _, bad := range []map[string]string{
@@ -32,6 +34,8 @@ func TestLoadConfig(t *testing.T) {
 		{"PEJL_RETENTION": "soon"},
 		{"PEJL_RETENTION": "-1h"},
 		{"PEJL_TIMEZONE": "Mars/Olympus"},
+		{"PEJL_REDIS_WAIT_REPLICAS": "-1"},
+		{"PEJL_REDIS_WAIT_TIMEOUT": "0s"},
 		{"PEJL_OIDC_ISSUER": "https://login.microsoftonline.com/t/v2.0"},
 		{"PEJL_OIDC_ISSUER": "https://login.microsoftonline.com/t/v2.0", "PEJL_OIDC_CLIENT_ID": "c", "PEJL_OIDC_ADMIN_CLAIM": "roles"},
 	} {

@@ -223,7 +223,8 @@ func openEngine(ctx context.Context, cfg Config, log *slog.Logger) (forum.Engine
 	if cfg.RedisURL != "" {
 		octx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
-		st, err := redisstore.New(octx, redisstore.Options{URL: cfg.RedisURL, Logger: log, Instance: cfg.Instance})
+		st, err := redisstore.New(octx, redisstore.Options{URL: cfg.RedisURL, Logger: log, Instance: cfg.Instance,
+			WaitReplicas: cfg.RedisWaitReplicas, WaitTimeout: cfg.RedisWaitTimeout})
 		if err != nil {
 			return nil, "", fmt.Errorf("open the Redis engine (PEJL_REDIS_URL): %w", err)
 		}

@@ -162,7 +162,7 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 	}
 	if read := readTimeout(rdb); opts.WaitReplicas > 0 && read > 0 && opts.WaitTimeout >= read {
 		_ = rdb.Close()
-		return nil, fmt.Errorf("redisstore: WaitTimeout %v must be below the read timeout %v", opts.WaitTimeout, read)
+		return nil, fmt.Errorf("redisstore: the wait for replicas (%v) must be shorter than the read timeout (%v; read_timeout in the URL)", opts.WaitTimeout, read)
 	}
 	s := &Store{
 		rdb:          rdb,
