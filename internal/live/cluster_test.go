@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -13,15 +14,22 @@ import (
 
 // Two instances on a Redis Cluster of three masters, with sessions on every master: a
 // phone votes on A and the facilitator on B sees it, before and after a master's replica
-// takes over, and every acknowledged vote is counted once.
+// takes over, and every acknowledged vote is counted once; with the engine acknowledging
+// at once, and waiting for a replica (WaitReplicas 1, PEJL_REDIS_WAIT_REPLICAS).
 func TestInstancesOnRedisCluster(t *testing.T) {
+	for _, wait := range []int{0, 1} {
+		t.Run(fmt.Sprintf("WaitReplicas=%d", wait), func(t *testing.T) { testInstancesOnRedisCluster(t, wait) })
+	}
+}
+
+func testInstancesOnRedisCluster(t *testing.T, waitReplicas int) {
 	leakCheck(t)
 	cl := redistest.StartCluster(t, 3, 1)
 	owner := &forum.User{ID: "u-" + forum.NewID(5), Email: "owner@example.dk", Role: forum.RoleFacilitator}
 	open := func(name string) *instance {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		eng, err := redisstore.New(ctx, redisstore.Options{URL: cl.URL(), Cluster: true, Logger: quietLogger()})
+		eng, err := redisstore.New(ctx, redisstore.Options{URL: cl.URL(), Cluster: true, Logger: quietLogger(), WaitReplicas: waitReplicas})
 		if err != nil {
 			t.Fatal(err)
 		}
