@@ -2,6 +2,7 @@ package forum
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -9,12 +10,19 @@ import (
 // each other go to the engine in one ApplyVotes call — one Redis round trip, one fsync —
 // and each caller is answered once the batch is durable.
 //
+// Callers queue votes under the batcher's mutex into the batch being gathered and wait on
+// that batch's done channel: one wake-up answers every vote of a batch, and queueing a
+// vote costs a lock, not a channel hand-off. The batcher writes a batch when its first
+// vote has waited BatchWindow, or at once when it holds maxBatch votes; under load the
+// previous write's round trip is the gathering time, so batches grow instead of waiting.
+//
 // Ownership: the Service owns every batcher. A session's batcher is started by the first
 // vote and ends when it has had nothing to do for batcherIdle (the next vote starts a new
 // one), or when the Service closes, after answering every vote handed to it.
 
 const (
 	maxBatch      = 512
+	maxQueued     = 4 * maxBatch            // votes waiting per session; past it, callers wait
 	engineTimeout = 1200 * time.Millisecond // a vote answers unavailable well within 1.5 s
 )
 
@@ -23,27 +31,34 @@ const (
 // which tests shorten).
 const batcherIdle = time.Minute
 
-type voteReply struct {
-	res VoteResult
-	err error
-}
-
-type voteReq struct {
-	op    VoteOp
-	reply chan voteReply // buffered: the batcher never waits for a caller
+// voteBatch is the votes of one ApplyVotes call, with their answers.
+type voteBatch struct {
+	ops   []VoteOp
+	first time.Time // when the first vote was queued
+	res   []VoteResult
+	err   error
+	done  chan struct{} // closed once res or err is set
 }
 
 type batcher struct {
-	ch   chan voteReq
-	done chan struct{} // closed when the batcher's goroutine ends
-	// users counts the callers between acquireBatcher and their send; a batcher with users
-	// or queued votes does not end for idleness. Under Service.batchMu.
-	users int
+	mu     sync.Mutex
+	cur    *voteBatch   // the batch being gathered, or nil
+	sealed []*voteBatch // batches that reached maxBatch, oldest first
+	queued int          // votes in cur and sealed
+	// idle: the batcher's goroutine waits with nothing queued; the next vote wakes it.
+	idle bool
+	// closed: the batcher ended (idle, or the Service closed); callers go back to the
+	// Service for another.
+	closed bool
+
+	wake  chan struct{} // 1-buffered: a batch is ready, or one began while the batcher was idle
+	space chan struct{} // 1-buffered: queued dropped below maxQueued
+	done  chan struct{} // closed when the batcher's goroutine ends
 }
 
-// acquireBatcher returns the session's batcher, starting one if needed, and counts the
-// caller as a user until releaseBatcher. It returns nil once the Service is closed.
-func (s *Service) acquireBatcher(sessionID string) *batcher {
+// batcherFor returns the session's batcher, starting one if needed; nil once the Service
+// is closed.
+func (s *Service) batcherFor(sessionID string) *batcher {
 	s.batchMu.Lock()
 	defer s.batchMu.Unlock()
 	select {
@@ -53,54 +68,81 @@ func (s *Service) acquireBatcher(sessionID string) *batcher {
 	}
 	b := s.batchers[sessionID]
 	if b == nil {
-		b = &batcher{ch: make(chan voteReq, 4*maxBatch), done: make(chan struct{})}
+		b = &batcher{wake: make(chan struct{}, 1), space: make(chan struct{}, 1), done: make(chan struct{})}
 		s.batchers[sessionID] = b
 		s.wg.Add(1)
 		go s.runBatcher(sessionID, b)
 	}
-	b.users++
 	return b
 }
 
-func (s *Service) releaseBatcher(b *batcher) {
-	s.batchMu.Lock()
-	b.users--
-	s.batchMu.Unlock()
-}
-
-// retireBatcher removes an idle batcher from the map; false if a vote is on its way.
+// retireBatcher ends an idle batcher: false if a vote came meanwhile.
 func (s *Service) retireBatcher(sessionID string, b *batcher) bool {
 	s.batchMu.Lock()
 	defer s.batchMu.Unlock()
-	if b.users > 0 || len(b.ch) > 0 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.queued > 0 {
 		return false
 	}
+	b.closed = true
 	delete(s.batchers, sessionID)
 	return true
 }
 
 // pendingOp is an op handed to a batcher, not yet answered.
 type pendingOp struct {
-	b     *batcher
-	reply chan voteReply
+	bt *voteBatch
+	i  int
 }
 
 // enqueue hands one op to the session's batcher without waiting for its result. Ops
 // enqueued one after another are applied in that order.
 func (s *Service) enqueue(ctx context.Context, sessionID string, op VoteOp) (pendingOp, error) {
-	b := s.acquireBatcher(sessionID)
-	if b == nil {
-		return pendingOp{}, ErrUnavailable
-	}
-	defer s.releaseBatcher(b)
-	req := voteReq{op: op, reply: make(chan voteReply, 1)}
-	select {
-	case b.ch <- req:
-		return pendingOp{b: b, reply: req.reply}, nil
-	case <-ctx.Done():
-		return pendingOp{}, ErrUnavailable
-	case <-b.done: // the Service closed
-		return pendingOp{}, ErrUnavailable
+	for {
+		b := s.batcherFor(sessionID)
+		if b == nil {
+			return pendingOp{}, ErrUnavailable
+		}
+		b.mu.Lock()
+		if b.closed {
+			b.mu.Unlock()
+			continue // it ended after we found it; the Service has another, or is closed
+		}
+		if b.queued >= maxQueued {
+			b.mu.Unlock()
+			select {
+			case <-b.space:
+				continue
+			case <-ctx.Done():
+				return pendingOp{}, ErrUnavailable
+			case <-b.done:
+				continue
+			}
+		}
+		bt := b.cur
+		if bt == nil {
+			bt = &voteBatch{ops: make([]VoteOp, 0, 16), first: time.Now(), done: make(chan struct{})}
+			b.cur = bt
+		}
+		i := len(bt.ops)
+		bt.ops = append(bt.ops, op)
+		b.queued++
+		wake := b.idle
+		if len(bt.ops) >= maxBatch {
+			b.sealed = append(b.sealed, bt)
+			b.cur = nil
+			wake = true
+		}
+		b.idle = b.idle && !wake
+		b.mu.Unlock()
+		if wake {
+			select {
+			case b.wake <- struct{}{}:
+			default:
+			}
+		}
+		return pendingOp{bt: bt, i: i}, nil
 	}
 }
 
@@ -113,100 +155,138 @@ func (s *Service) submit(ctx context.Context, sessionID string, op VoteOp) (Vote
 	return p.wait(ctx)
 }
 
-// wait returns an enqueued op's result.
+// wait returns an enqueued op's result. Every op a batcher took is answered: it writes
+// what it holds before it ends, and each write is bounded by engineTimeout.
 func (p pendingOp) wait(ctx context.Context) (VoteResult, error) {
 	select {
-	case r := <-p.reply:
-		return r.res, r.err
-	case <-ctx.Done():
-		// The vote may still be applied; the client resends with the same id.
-		return VoteResult{}, ErrUnavailable
-	case <-p.b.done:
-		// The batcher answers before it ends; a vote it did not take (queued as the
-		// Service closed) was not applied.
+	case <-p.bt.done:
+	default:
 		select {
-		case r := <-p.reply:
-			return r.res, r.err
-		default:
+		case <-p.bt.done:
+		case <-ctx.Done():
+			// The vote may still be applied; the client resends with the same id.
 			return VoteResult{}, ErrUnavailable
 		}
 	}
+	if p.bt.err != nil {
+		return VoteResult{}, p.bt.err
+	}
+	return p.bt.res[p.i], nil
+}
+
+// next takes the batch to write now; otherwise it reports how long until the batch being
+// gathered is due (0: nothing is queued, and the batcher is marked idle).
+func (b *batcher) next(window time.Duration) (*voteBatch, time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var bt *voteBatch
+	switch {
+	case len(b.sealed) > 0:
+		bt = b.sealed[0]
+		b.sealed[0] = nil
+		b.sealed = b.sealed[1:]
+	case b.cur != nil:
+		if wait := window - time.Since(b.cur.first); wait > 0 {
+			return nil, wait
+		}
+		bt, b.cur = b.cur, nil
+	default:
+		b.idle = true
+		return nil, 0
+	}
+	full := b.queued >= maxQueued
+	b.queued -= len(bt.ops)
+	if full {
+		select {
+		case b.space <- struct{}{}:
+		default:
+		}
+	}
+	return bt, 0
+}
+
+// drain takes every batch still queued and marks the batcher closed (the Service closes).
+func (b *batcher) drain() []*voteBatch {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := b.sealed
+	if b.cur != nil {
+		out = append(out, b.cur)
+	}
+	b.sealed, b.cur, b.queued, b.closed = nil, nil, 0, true
+	return out
 }
 
 func (s *Service) runBatcher(sessionID string, b *batcher) {
 	defer s.wg.Done()
 	defer close(b.done)
-	batch := make([]voteReq, 0, maxBatch)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	idle := time.NewTimer(s.batchIdle)
 	defer idle.Stop()
 	for {
-		var first voteReq
-		select {
-		case first = <-b.ch:
-		case <-idle.C:
-			if s.retireBatcher(sessionID, b) {
-				return
-			}
-			idle.Reset(s.batchIdle)
+		bt, wait := b.next(s.cfg.BatchWindow)
+		if bt != nil {
+			s.flush(sessionID, bt)
 			continue
-		case <-s.stop:
-			// Answer whatever is queued, in batches, then stop.
-			for {
-				batch = batch[:0]
-			drain:
-				for len(batch) < maxBatch {
-					select {
-					case r := <-b.ch:
-						batch = append(batch, r)
-					default:
-						break drain
-					}
-				}
-				if len(batch) == 0 {
+		}
+		if wait > 0 {
+			// Gathering: the batch is due after wait, or at once when it fills up.
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-b.wake:
+				timer.Stop()
+			case <-s.stop:
+				timer.Stop()
+			}
+			if !s.stopped() {
+				continue
+			}
+		} else if !s.stopped() {
+			idle.Reset(s.batchIdle)
+			select {
+			case <-b.wake:
+				idle.Stop()
+				continue
+			case <-idle.C:
+				if s.retireBatcher(sessionID, b) {
 					return
 				}
-				s.flush(sessionID, batch)
+				continue
+			case <-s.stop:
+				idle.Stop()
 			}
 		}
-		batch = append(batch[:0], first)
-		timer.Reset(s.cfg.BatchWindow)
-	gather:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-b.ch:
-				batch = append(batch, r)
-			case <-timer.C:
-				break gather
-			}
+		// The Service closes: answer whatever is queued, then stop.
+		for _, bt := range b.drain() {
+			s.flush(sessionID, bt)
 		}
-		timer.Stop()
-		s.flush(sessionID, batch)
-		idle.Reset(s.batchIdle)
+		return
 	}
 }
 
-func (s *Service) flush(sessionID string, batch []voteReq) {
-	ops := make([]VoteOp, len(batch))
-	for i, r := range batch {
-		ops[i] = r.op
+func (s *Service) stopped() bool {
+	select {
+	case <-s.stop:
+		return true
+	default:
+		return false
 	}
+}
+
+// flush writes one batch and answers its votes.
+func (s *Service) flush(sessionID string, bt *voteBatch) {
 	ctx, cancel := context.WithTimeout(context.Background(), engineTimeout)
-	res, err := s.e.ApplyVotes(ctx, sessionID, ops)
+	res, err := s.e.ApplyVotes(ctx, sessionID, bt.ops)
 	cancel()
-	if err == nil && len(res) != len(ops) {
-		err = Errorf(EInternal, "engine answered %d results for %d votes", len(res), len(ops))
+	if err == nil && len(res) != len(bt.ops) {
+		err = Errorf(EInternal, "engine answered %d results for %d votes", len(res), len(bt.ops))
 	}
 	if err != nil {
-		s.log.Warn("vote batch failed", "session", sessionID, "votes", len(ops), "err", err)
+		s.log.Warn("vote batch failed", "session", sessionID, "votes", len(bt.ops), "err", err)
 		err = engineErr(err)
 	}
-	for i, r := range batch {
-		if err != nil {
-			r.reply <- voteReply{err: err}
-			continue
-		}
-		r.reply <- voteReply{res: res[i]}
-	}
+	bt.res, bt.err = res, err
+	close(bt.done)
 }

@@ -178,7 +178,8 @@ type VoteIn struct {
 // Vote validates and stores a vote, waiting until the engine holds it durably. A repeated
 // client id is acknowledged (nil error) and changes nothing. It returns the session version.
 func (s *Service) Vote(ctx context.Context, sessionID string, p *Participant, in VoteIn) (int64, error) {
-	return s.StartVote(ctx, sessionID, p, in).Wait(ctx)
+	pv := s.StartVote(ctx, sessionID, p, in)
+	return pv.Wait(ctx)
 }
 
 // PendingVote is a vote that StartVote checked and handed to the engine's batcher; Wait
@@ -194,8 +195,8 @@ type PendingVote struct {
 // StartVote checks a vote and hands it to the session's batcher without waiting for the
 // engine. Votes started one after another take effect in that order, so a caller may
 // start several (one participant's votes in the order sent) and then Wait for each.
-func (s *Service) StartVote(ctx context.Context, sessionID string, p *Participant, in VoteIn) *PendingVote {
-	pv := &PendingVote{s: s, sessionID: sessionID}
+func (s *Service) StartVote(ctx context.Context, sessionID string, p *Participant, in VoteIn) PendingVote {
+	pv := PendingVote{s: s, sessionID: sessionID}
 	if pv.err = checkClientID(in.ClientID); pv.err != nil {
 		return pv
 	}

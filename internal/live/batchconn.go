@@ -20,7 +20,8 @@ type batchConn struct {
 	batching bool
 	wait     time.Duration // how long the batch's write may take
 	buf      *[]byte
-	err      error // the first error of a gathered write, reported by flush
+	err      error     // the first error of a gathered write, reported by flush
+	deadline time.Time // the write deadline set last
 }
 
 // batchFlushAt: a batch this large is written at once, whatever is still queued.
@@ -53,6 +54,7 @@ func (b *batchConn) SetWriteDeadline(t time.Time) error {
 	if b.batching {
 		return nil
 	}
+	b.deadline = t
 	return b.Conn.SetWriteDeadline(t)
 }
 
@@ -87,7 +89,12 @@ func (b *batchConn) writeLocked() {
 		return // nothing was written in the batch
 	}
 	if b.err == nil && len(*b.buf) > 0 {
-		_ = b.Conn.SetWriteDeadline(time.Now().Add(b.wait))
+		// The deadline moves only when it would move by more than an eighth of the wait:
+		// a write may take at least 7/8 of it, and most writes update no timer.
+		if dl := time.Now().Add(b.wait); dl.Sub(b.deadline) > b.wait/8 {
+			b.deadline = dl
+			_ = b.Conn.SetWriteDeadline(dl)
+		}
 		_, b.err = b.Conn.Write(*b.buf)
 	}
 	*b.buf = (*b.buf)[:0]

@@ -76,6 +76,7 @@ type conn struct {
 	limitedAt time.Time
 	lastOver  time.Time
 	helloDone bool
+	readDL    time.Time // the read deadline set last (extendRead)
 
 	// Set by the reader during hello, before any handler starts; read-only after.
 	room *room
@@ -113,7 +114,7 @@ func (c *conn) start() {
 	_ = c.ws.SetReadDeadline(time.Now().Add(h.cfg.HelloTimeout))
 	c.ws.SetPongHandler(func(string) error {
 		if c.helloDone {
-			_ = c.ws.SetReadDeadline(time.Now().Add(h.cfg.PongWait))
+			c.extendRead(time.Now())
 		}
 		return nil
 	})
@@ -174,10 +175,12 @@ func (c *conn) enqueue(f *frame) bool {
 	}
 }
 
-// enqueueAnswer queues the answer to one of the client's own messages. Unlike a
-// broadcast, it waits while the queue is full: the client sent faster than it reads its
-// answers, so the lane (and with it the socket's reader) waits and TCP pushes back on the
-// client. A queue that does not move for WriteWait ends the connection with 4000.
+// enqueueAnswer queues the answer to one of the client's own messages, on the socket's
+// lane; the lane writes it (lane.flushWrites) once the messages it is handling are
+// answered, so that answers given together go out in one write. Unlike a broadcast, it
+// waits while the queue is full: the client sent faster than it reads its answers, so the
+// lane (and with it the socket's reader) waits and TCP pushes back on the client. A queue
+// that does not move for WriteWait ends the connection with 4000.
 func (c *conn) enqueueAnswer(f *frame) {
 	if f == nil {
 		return
@@ -188,6 +191,7 @@ func (c *conn) enqueueAnswer(f *frame) {
 		if c.closing.Load() && !c.graceful {
 			return // nobody writes any more; the client resends after reconnecting
 		}
+		c.kick() // a writer takes what is queued
 		t := time.NewTimer(c.hub.cfg.WriteWait)
 		select {
 		case c.send <- f:
@@ -199,7 +203,21 @@ func (c *conn) enqueueAnswer(f *frame) {
 		}
 	}
 	c.queued.Add(1)
-	c.kick()
+	c.lane.noteWrite(c)
+}
+
+// writeNow writes what is queued on the calling goroutine (a lane's), unless a writer
+// runs already (it takes what was queued) or the socket is closing (a writer of its own
+// finishes it): a lane's answers need no goroutine started for them.
+func (c *conn) writeNow() {
+	if c.closing.Load() {
+		c.kick()
+		return
+	}
+	if c.wstate.CompareAndSwap(writerIdle, writerRunning) {
+		c.hub.connWG.Add(1)
+		c.writeRun(true)
+	}
 }
 
 func (c *conn) sendJSON(v any) {
@@ -220,7 +238,7 @@ func (c *conn) reply(id string, version int64, commentID string, err error) {
 		c.enqueueAnswer(c.hub.frameOf(errorMsg{Type: "error", ID: id, Code: code, Message: msg}, false))
 		return
 	}
-	c.enqueueAnswer(c.hub.frameOf(ackMsg{Type: "ack", ID: id, Version: version, CommentID: commentID}, false))
+	c.enqueueAnswer(&frame{data: appendAck(make([]byte, 0, 48+len(id)+len(commentID)), id, version, commentID)})
 }
 
 // ---- writer ----
@@ -231,14 +249,15 @@ func (c *conn) reply(id string, version int64, commentID string, err error) {
 func (c *conn) kick() {
 	if c.wstate.CompareAndSwap(writerIdle, writerRunning) {
 		c.hub.connWG.Add(1)
-		go c.writeRun()
+		go c.writeRun(false)
 	}
 }
 
 // writeRun writes queued frames and due pings until there is nothing left, then ends; a
 // stopped socket is finished (close frame, close). The stop check comes first, so a
-// busy queue cannot delay a close.
-func (c *conn) writeRun() {
+// busy queue cannot delay a close. Inline, it runs on a lane's goroutine (writeNow) and
+// leaves finishing a stopped socket to a writer of its own.
+func (c *conn) writeRun(inline bool) {
 	defer c.hub.connWG.Done()
 	wait := c.hub.cfg.WriteWait
 	batch := 0 // frames gathered in the open batch (batchConn)
@@ -246,6 +265,11 @@ func (c *conn) writeRun() {
 		if c.closing.Load() {
 			if batch > 0 {
 				_ = c.bc.flush()
+			}
+			if inline {
+				c.wstate.Store(writerIdle)
+				c.kick()
+				return
 			}
 			c.pingTimer.Stop()
 			c.finish()
@@ -385,7 +409,7 @@ func (c *conn) handleFrame(data []byte) {
 		return // closing: read on until the peer's close frame
 	}
 	if c.helloDone {
-		_ = c.ws.SetReadDeadline(time.Now().Add(h.cfg.PongWait))
+		c.extendRead(time.Now())
 	}
 	if !c.allow(data) {
 		return
@@ -508,7 +532,21 @@ func (c *conn) hello(m *inMsg) {
 	}
 	c.lane = h.acquireLane(key)
 	c.helloDone = true
-	_ = c.ws.SetReadDeadline(time.Now().Add(h.cfg.PongWait))
+	c.extendRead(time.Now())
+}
+
+// readDeadlineSlack: the read deadline (PongWait from the last message or pong) is moved
+// on only when it would move by more than this, sparing a timer update per message.
+const readDeadlineSlack = time.Second
+
+// extendRead moves the read deadline to PongWait from now (reader-owned).
+func (c *conn) extendRead(now time.Time) {
+	dl := now.Add(c.hub.cfg.PongWait)
+	if dl.Sub(c.readDL) < readDeadlineSlack {
+		return
+	}
+	c.readDL = dl
+	_ = c.ws.SetReadDeadline(dl)
 }
 
 func (c *conn) helloParticipant(ctx context.Context, r *room, m *inMsg) error {

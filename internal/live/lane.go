@@ -26,13 +26,16 @@ type lane struct {
 
 	// pending are votes handed to the engine and not yet answered; the running worker's.
 	pending []pendingVote
+	// wrote is the socket whose answers were queued and not yet written; the running
+	// worker's (noteWrite, flushWrites).
+	wrote *conn
 }
 
 // pendingVote is a vote of a socket on the lane, waiting for the engine.
 type pendingVote struct {
 	c  *conn
 	id string
-	pv *forum.PendingVote
+	pv forum.PendingVote
 }
 
 type laneKey struct {
@@ -142,7 +145,26 @@ func (l *lane) run(h *Hub) {
 		t.c.handleTask(l, t.data)
 		if len(l.pending) >= lanePipeline {
 			l.settle()
+		} else if len(l.pending) == 0 {
+			l.flushWrites()
 		}
+	}
+}
+
+// noteWrite records that an answer was queued on c; it is written by flushWrites, or
+// before answers to another socket of the lane are queued.
+func (l *lane) noteWrite(c *conn) {
+	if l.wrote != nil && l.wrote != c {
+		l.wrote.writeNow()
+	}
+	l.wrote = c
+}
+
+// flushWrites writes the answers queued since the last flush.
+func (l *lane) flushWrites() {
+	if l.wrote != nil {
+		l.wrote.writeNow()
+		l.wrote = nil
 	}
 }
 
@@ -155,4 +177,5 @@ func (l *lane) settle() {
 		l.pending[i] = pendingVote{}
 	}
 	l.pending = l.pending[:0]
+	l.flushWrites()
 }
