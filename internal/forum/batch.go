@@ -51,9 +51,12 @@ type batcher struct {
 	// Service for another.
 	closed bool
 
-	wake  chan struct{} // 1-buffered: a batch is ready, or one began while the batcher was idle
-	space chan struct{} // 1-buffered: queued dropped below maxQueued
-	done  chan struct{} // closed when the batcher's goroutine ends
+	// space, while the queue is full, is closed once it has room again (every waiting
+	// caller wakes).
+	space chan struct{}
+
+	wake chan struct{} // 1-buffered: a batch is ready, or one began while the batcher was idle
+	done chan struct{} // closed when the batcher's goroutine ends
 }
 
 // batcherFor returns the session's batcher, starting one if needed; nil once the Service
@@ -68,7 +71,7 @@ func (s *Service) batcherFor(sessionID string) *batcher {
 	}
 	b := s.batchers[sessionID]
 	if b == nil {
-		b = &batcher{wake: make(chan struct{}, 1), space: make(chan struct{}, 1), done: make(chan struct{})}
+		b = &batcher{wake: make(chan struct{}, 1), done: make(chan struct{})}
 		s.batchers[sessionID] = b
 		s.wg.Add(1)
 		go s.runBatcher(sessionID, b)
@@ -110,9 +113,13 @@ func (s *Service) enqueue(ctx context.Context, sessionID string, op VoteOp) (pen
 			continue // it ended after we found it; the Service has another, or is closed
 		}
 		if b.queued >= maxQueued {
+			if b.space == nil {
+				b.space = make(chan struct{})
+			}
+			space := b.space
 			b.mu.Unlock()
 			select {
-			case <-b.space:
+			case <-space:
 				continue
 			case <-ctx.Done():
 				return pendingOp{}, ErrUnavailable
@@ -194,14 +201,8 @@ func (b *batcher) next(window time.Duration) (*voteBatch, time.Duration) {
 		b.idle = true
 		return nil, 0
 	}
-	full := b.queued >= maxQueued
 	b.queued -= len(bt.ops)
-	if full {
-		select {
-		case b.space <- struct{}{}:
-		default:
-		}
-	}
+	b.roomLocked()
 	return bt, 0
 }
 
@@ -214,7 +215,16 @@ func (b *batcher) drain() []*voteBatch {
 		out = append(out, b.cur)
 	}
 	b.sealed, b.cur, b.queued, b.closed = nil, nil, 0, true
+	b.roomLocked()
 	return out
+}
+
+// roomLocked wakes the callers waiting for room, if there is room.
+func (b *batcher) roomLocked() {
+	if b.space != nil && b.queued < maxQueued {
+		close(b.space)
+		b.space = nil
+	}
 }
 
 func (s *Service) runBatcher(sessionID string, b *batcher) {

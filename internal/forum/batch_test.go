@@ -18,10 +18,12 @@ type votesEngine struct {
 	Engine // nil: any other method panics
 	calls  atomic.Int64
 	ver    atomic.Int64
+	delay  time.Duration // each call takes this long
 }
 
 func (e *votesEngine) ApplyVotes(_ context.Context, _ string, ops []VoteOp) ([]VoteResult, error) {
 	e.calls.Add(1)
+	time.Sleep(e.delay)
 	out := make([]VoteResult, len(ops))
 	for i := range ops {
 		out[i] = VoteResult{Status: VoteApplied, Version: e.ver.Add(1)}
@@ -67,6 +69,32 @@ func TestBatcherEndsWhenIdle(t *testing.T) {
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
+	}
+}
+
+// More callers than the queue holds, on a slow engine: every vote is answered, in
+// batches no larger than maxBatch, and the callers that waited for room all get in.
+func TestBatcherFullQueueAnswersAll(t *testing.T) {
+	s, e := batchService(t, time.Minute)
+	e.delay = 20 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	const callers = 3 * maxQueued
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for i := range callers {
+		wg.Go(func() {
+			if _, err := s.submit(ctx, "s1", voteOp(fmt.Sprint("v", i))); err != nil {
+				failed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := failed.Load(); n != 0 {
+		t.Fatalf("%d of %d votes were not answered", n, callers)
+	}
+	if min := int64(callers / maxBatch); e.calls.Load() < min {
+		t.Fatalf("%d engine calls for %d votes: batches larger than %d", e.calls.Load(), callers, maxBatch)
 	}
 }
 
