@@ -42,7 +42,8 @@ type frame struct {
 // fresh goroutine after each message, so that an idle socket's reader keeps a minimal
 // stack); one writer while there is something to write (writeRun, started by kick, never
 // two at once). Messages after the hello are handled on the socket's lane (lane.go), in
-// the order read, on pooled workers. Nobody closes send. Memory matters here: GOALS G2 allows 12 KiB per idle socket.
+// the order read, run by the reader that queued the first of them. Nobody closes send.
+// Memory matters here: GOALS G2 allows 12 KiB per idle socket.
 type conn struct {
 	hub        *Hub
 	ws         *websocket.Conn
@@ -384,7 +385,9 @@ func (c *conn) drain() {
 // readLoop reads one message, handles it, and hands reading over to a fresh goroutine:
 // a goroutine parked in a read needs a 2 KiB stack, but one whose stack once grew (JSON,
 // a hello's engine calls) keeps 4–8 KiB, as Go shrinks a stack only while at most a
-// quarter of it is in use. Starting a goroutine costs far less than a message.
+// quarter of it is in use. Starting a goroutine costs far less than a message. When the
+// message starts its lane's run (lane.push), this goroutine runs the lane after handing
+// reading over: the message is handled where it was read, with no hand-off to a worker.
 func (c *conn) readLoop() {
 	h := c.hub
 	defer h.connWG.Done()
@@ -398,27 +401,30 @@ func (c *conn) readLoop() {
 		// The protocol is JSON in text frames; a binary frame is a broken client.
 		c.stop(websocket.CloseUnsupportedData, "binary frames are not accepted", false)
 	}
-	c.handleFrame(data)
+	run := c.handleFrame(data)
 	h.connWG.Add(1) // this goroutine's count is still held
 	go c.readLoop()
+	if run != nil {
+		run.run(h)
+	}
 }
 
-func (c *conn) handleFrame(data []byte) {
+// handleFrame handles a frame read from the socket; it returns the lane to run when the
+// frame was queued on an idle lane (the caller runs it).
+func (c *conn) handleFrame(data []byte) *lane {
 	h := c.hub
 	if c.stopped() && (!c.graceful || !c.helloDone) {
-		return // closing: read on until the peer's close frame
+		return nil // closing: read on until the peer's close frame
 	}
 	if c.helloDone {
 		c.extendRead(time.Now())
 	}
 	if !c.allow(data) {
-		return
+		return nil
 	}
 	if c.helloDone {
-		// Decoding and handling happen on a pooled worker, so that this short-lived
-		// reader never grows its stack.
-		c.work(data)
-		return
+		// Decoding and handling happen on the socket's lane, after the frames read before.
+		return c.work(data)
 	}
 	m, k, err := decode(data)
 	if err != nil {
@@ -426,7 +432,7 @@ func (c *conn) handleFrame(data []byte) {
 		errors.As(err, &de)
 		h.met.messages.WithLabelValues("invalid").Inc()
 		c.sendError(de.id, codeBadMessage, de.msg)
-		return
+		return nil
 	}
 	h.met.messages.WithLabelValues(m.Type).Inc()
 	switch {
@@ -438,6 +444,7 @@ func (c *conn) handleFrame(data []byte) {
 		c.sendError(m.ID, codeBadMessage, "The first message must be \"hello\".")
 		c.stop(CloseProtocol, "hello must come first", true)
 	}
+	return nil
 }
 
 func (c *conn) readFailed(err error) {
@@ -627,14 +634,15 @@ func (c *conn) route(m *inMsg, k kind) func(context.Context, *inMsg) {
 }
 
 // work queues a frame that came after the hello on the socket's lane, which decodes and
-// handles it on a pooled worker after the frames read before it (in order), so that a
-// slow engine never keeps the reader from answering pings. At most Config.MaxInFlight
-// frames wait or are handled at once on the instance, and at most laneDepth per lane:
-// past that, the reader waits, and the socket is read no further meanwhile (TCP pushes
-// back on the clients) — an overload slows answers down instead of piling up work. Once
-// the connection is closing, messages are answered unavailable instead (the client
-// resends them after reconnecting).
-func (c *conn) work(data []byte) {
+// handles it after the frames read before it (in order); it returns the lane when the
+// caller is to run it (the lane was idle). The reader hands reading over before it runs
+// the lane, so that a slow engine never keeps the socket from answering pings. At most
+// Config.MaxInFlight frames wait or are handled at once on the instance, and at most
+// laneDepth per lane: past that, the reader waits, and the socket is read no further
+// meanwhile (TCP pushes back on the clients) — an overload slows answers down instead of
+// piling up work. Once the connection is closing, messages are answered unavailable
+// instead (the client resends them after reconnecting).
+func (c *conn) work(data []byte) *lane {
 	c.inflight.Add(1)
 	h := c.hub
 	select {
@@ -645,16 +653,22 @@ func (c *conn) work(data []byte) {
 		case h.slots <- struct{}{}:
 		case <-h.workCtx.Done():
 			c.workDone()
-			return
+			return nil
 		}
 		// The wait was ours: messages that queued up meanwhile are not the client's burst.
 		c.stalledAt.Store(time.Now().UnixNano())
 		h.met.backpressure.Observe(time.Since(start).Seconds())
 	}
 	h.connWG.Add(1)
-	if !c.lane.push(h, task{c: c, data: data}) {
+	queued, start := c.lane.push(h, task{c: c, data: data})
+	if !queued {
 		c.taskDone()
+		return nil
 	}
+	if start {
+		return c.lane
+	}
+	return nil
 }
 
 func (c *conn) taskDone() {
@@ -663,7 +677,7 @@ func (c *conn) taskDone() {
 	c.hub.connWG.Done()
 }
 
-// handleTask decodes one frame and handles it, on the lane's worker. A vote is checked and
+// handleTask decodes one frame and handles it, on the goroutine running the lane. A vote is checked and
 // handed to the session's batcher at once and answered later, in order (lane.settle), so
 // that votes of one socket in a row share a batch; anything else waits until the votes
 // before it are answered.

@@ -172,11 +172,6 @@ type Hub struct {
 	// lanes run the messages of one participant or facilitator in order (lane.go).
 	lanesMu sync.Mutex
 	lanes   map[laneKey]*lane
-	// tasks hands client messages to idle pooled workers (see runTask).
-	tasks       chan func()
-	stopWorkers chan struct{}
-	stopOnce    sync.Once
-	workerWG    sync.WaitGroup
 
 	connWG sync.WaitGroup // connection goroutines and their message handlers
 	roomWG sync.WaitGroup // room goroutines
@@ -198,7 +193,6 @@ func New(cfg Config) *Hub {
 		lanes: map[laneKey]*lane{},
 		met:   newMetrics(cfg.Registerer),
 		slots: make(chan struct{}, cfg.MaxInFlight),
-		tasks: make(chan func()), stopWorkers: make(chan struct{}),
 	}
 	h.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
@@ -374,44 +368,8 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	}
 	h.cancel()
 	h.workCancel()
-	h.stopOnce.Do(func() { close(h.stopWorkers) })
-	h.workerWG.Wait()
 	h.roomWG.Wait()
 	return err
-}
-
-// workerIdle is how long a pooled worker waits for another message before it ends.
-const workerIdle = 5 * time.Second
-
-// runTask runs fn on a pooled worker: an idle one if there is one, else a new one. Workers
-// live on while messages keep coming, so that their stacks, grown once by JSON and the
-// engine calls, serve message after message; they end after workerIdle without work, so an
-// idle instance holds none (GOALS G2). Their number is bounded by Config.MaxInFlight.
-func (h *Hub) runTask(fn func()) {
-	select {
-	case h.tasks <- fn:
-		return
-	default:
-	}
-	h.workerWG.Add(1)
-	go h.worker(fn)
-}
-
-func (h *Hub) worker(fn func()) {
-	defer h.workerWG.Done()
-	idle := time.NewTimer(workerIdle)
-	defer idle.Stop()
-	for {
-		fn()
-		idle.Reset(workerIdle)
-		select {
-		case fn = <-h.tasks:
-		case <-idle.C:
-			return
-		case <-h.stopWorkers:
-			return
-		}
-	}
 }
 
 // writeHTTPError answers a request that is not upgraded, in the API's error shape.

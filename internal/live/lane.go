@@ -7,13 +7,13 @@ import (
 )
 
 // A lane runs the messages of one participant (or of one facilitator in one session) on
-// this instance one after another, in the order the sockets were read, on a pooled
-// worker: messages of one socket take effect in the order sent (DESIGN rule 8), and so do
-// messages resent on a new socket after a reconnect, since they queue behind whatever the
-// old socket's reader had taken in. Different lanes run in parallel.
+// this instance one after another, in the order the sockets were read: messages of one
+// socket take effect in the order sent (DESIGN rule 8), and so do messages resent on a new
+// socket after a reconnect, since they queue behind whatever the old socket's reader had
+// taken in. Different lanes run in parallel.
 //
-// A lane holds no goroutine while it is empty: the first message queued starts a run on a
-// pooled worker (Hub.runTask), which ends when the queue is empty. A lane lives while a
+// A lane holds no goroutine while it is empty: the reader that queues the first message
+// runs it (conn.readLoop), until the queue is empty. A lane lives while a
 // socket holds it or a message waits in it (Hub.lanes).
 type lane struct {
 	key  laneKey
@@ -24,10 +24,10 @@ type lane struct {
 	running bool
 	space   chan struct{} // a signal after a message leaves a full queue
 
-	// pending are votes handed to the engine and not yet answered; the running worker's.
+	// pending are votes handed to the engine and not yet answered; the running goroutine's.
 	pending []pendingVote
 	// wrote is the socket whose answers were queued and not yet written; the running
-	// worker's (noteWrite, flushWrites).
+	// goroutine's (noteWrite, flushWrites).
 	wrote *conn
 }
 
@@ -90,26 +90,24 @@ func (h *Hub) dropLaneLocked(l *lane) {
 	}
 }
 
-// push queues a task, waiting while the lane is full; false if the hub gave up on work
-// meanwhile (Shutdown ran out of time).
-func (l *lane) push(h *Hub, t task) bool {
+// push queues a task, waiting while the lane is full; queued is false if the hub gave up
+// on work meanwhile (Shutdown ran out of time). start: the lane was idle, and the caller
+// is to run it (run).
+func (l *lane) push(h *Hub, t task) (queued, start bool) {
 	for {
 		l.mu.Lock()
 		if len(l.queue) < laneDepth {
 			l.queue = append(l.queue, t)
-			start := !l.running
+			start = !l.running
 			l.running = true
 			l.mu.Unlock()
-			if start {
-				h.runTask(func() { l.run(h) })
-			}
-			return true
+			return true, start
 		}
 		l.mu.Unlock()
 		select {
 		case <-l.space:
 		case <-h.workCtx.Done():
-			return false
+			return false, false
 		}
 	}
 }
