@@ -1,15 +1,18 @@
 package live
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
@@ -889,11 +892,22 @@ func FuzzDecode(f *testing.F) {
 		`{"type":"comment","id":"c","activity":"a","text":"hej"}`, `{"type":"upvote","id":"u","comment":"c1"}`,
 		`{"type":"goto","id":"g","section":"s1"}`, `{"type":"moderate","id":"m","comment":"c","action":"hide"}`,
 		`{"type":"resync"}`, `{"type":"ping"}`, `{"type":"end","id":"e"}`,
-		`{"type":7}`, `{`, `[]`, `null`, ``, `{"type":"vote","id":"` + strings.Repeat("x", 65) + `"}`, "{\"type\":\"\xff\"}",
+		`{"type":7}`, `{`, `[]`, `null`, ``, `{}`, ` { "type" : "vote" , "id":"v","value": null , "retract" : true } `,
+		`{"type":"vote","id":"v","value":-0}`, `{"type":"vote","id":"v","value":012}`, `{"type":"vote","value":1,"value":2}`,
+		`{"type":"vote","id":"a\u0062","statement":"s","value":1.5}`, `{"Type":"vote"}`, `{"type":"vote","value":nullx}`, `{"type":"vote","id":"` + strings.Repeat("x", 65) + `"}`, "{\"type\":\"\xff\"}",
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if fast, ok := decodeFast(bytes.TrimSpace(data)); ok && utf8.Valid(data) {
+			var slow inMsg
+			if err := json.Unmarshal(bytes.TrimSpace(data), &slow); err != nil {
+				t.Fatalf("decodeFast accepted %q, json.Unmarshal did not: %v", data, err)
+			}
+			if !reflect.DeepEqual(fast, slow) {
+				t.Fatalf("decodeFast(%q) = %+v, json.Unmarshal %+v", data, fast, slow)
+			}
+		}
 		m, k, err := decode(data)
 		if err != nil {
 			var de *decodeError
