@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -283,5 +284,35 @@ func TestDefaultActivitiesUnrated(t *testing.T) {
 	}
 	if !kinds["s2/"+KindScale] || !kinds["s11/"+KindScale] || len(acts) != 19 {
 		t.Errorf("got %d activities %v, want 19 with scales on s2 … s11", len(acts), kinds)
+	}
+}
+
+// A scale value read without reflection (plainInt) gets the same answer as the general
+// path through encoding/json, for every shape a client can send.
+func TestScaleValuePlainInts(t *testing.T) {
+	slow := func(raw json.RawMessage, lo, hi int) (int, bool, error) {
+		if string(raw) == "null" {
+			return 0, false, nil
+		}
+		var f float64
+		isNum := len(raw) > 0 && (raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9'))
+		if err := json.Unmarshal(raw, &f); err != nil || !isNum || f != float64(int(f)) || int(f) < lo || int(f) > hi {
+			return 0, false, errors.New("bad")
+		}
+		return int(f), true, nil
+	}
+	inputs := []string{"null", "0", "-0", "1", "5", "6", "10", "11", "-1", "01", "007", "1.0", "1.5", "1e0", "2E1",
+		" 3", "3 ", "+3", "--3", "-", "", "\"3\"", "true", "[3]", "999999999", "-999999999", "1000000000", "3x"}
+	for i := -20; i <= 120; i++ {
+		inputs = append(inputs, strconv.Itoa(i))
+	}
+	for _, in := range inputs {
+		for _, r := range [][2]int{{1, 5}, {0, 10}, {1, 7}, {-5, 5}} {
+			gv, gok, gerr := scaleValue(json.RawMessage(in), r[0], r[1])
+			wv, wok, werr := slow(json.RawMessage(in), r[0], r[1])
+			if gv != wv || gok != wok || (gerr == nil) != (werr == nil) {
+				t.Fatalf("scaleValue(%q, %d–%d) = %d %v %v; the general path gives %d %v %v", in, r[0], r[1], gv, gok, gerr, wv, wok, werr)
+			}
+		}
 	}
 }
