@@ -49,7 +49,7 @@ func crashDuringVotes(t *testing.T, waitReplicas int) (acked, counted int) {
 	ctx := context.Background()
 	prefix := "t" + forum.NewID(5)
 	e, err := redisstore.New(ctx, redisstore.Options{URL: cl.URL(), Cluster: true, Prefix: prefix,
-		WaitReplicas: waitReplicas, WaitTimeout: 200 * time.Millisecond})
+		WaitReplicas: waitReplicas, WaitTimeout: testWaitTimeout})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -174,10 +174,15 @@ func crashDuringVotes(t *testing.T, waitReplicas int) (acked, counted int) {
 }
 
 // newWaitStore connects a Store with WaitReplicas 1 to url (see newStore).
+// testWaitTimeout is how long the tests let a replica take to confirm a write: just below the
+// 1 s read timeout, since a busy machine (a CI run's parallel packages) can keep an online
+// replica from answering WAIT within 200 ms.
+const testWaitTimeout = 900 * time.Millisecond
+
 func newWaitStore(t testing.TB, url string) *redisstore.Store {
 	t.Helper()
 	s, err := redisstore.New(context.Background(), redisstore.Options{URL: url, Prefix: "t" + forum.NewID(5),
-		Instance: "test", WaitReplicas: 1, WaitTimeout: 200 * time.Millisecond})
+		Instance: "test", WaitReplicas: 1, WaitTimeout: testWaitTimeout})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

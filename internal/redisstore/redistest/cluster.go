@@ -147,8 +147,45 @@ func StartReplicated(t testing.TB, opts Options) (master, replica *Server) {
 	ropts := opts
 	ropts.Args = append(opts.Args[:len(opts.Args):len(opts.Args)], "--replicaof", host, port)
 	replica = Start(t, ropts)
-	waitRole(t, replica, "slave", "master_link_status:up", time.Now().Add(20*time.Second))
+	deadline := time.Now().Add(20 * time.Second)
+	waitRole(t, replica, "slave", "master_link_status:up", deadline)
+	waitReplicated(t, master, deadline)
 	return master, replica
+}
+
+// waitReplicated waits until a write on master is confirmed by a replica (SET, then WAIT 1
+// on the same connection): the link being up on the replica's side does not yet mean that
+// the master counts it for WAIT, and a test that waits for replicas would fail meanwhile.
+func waitReplicated(t testing.TB, master *Server, deadline time.Time) {
+	t.Helper()
+	const req = "*3\r\n$3\r\nSET\r\n$16\r\nredistest:synced\r\n$1\r\n1\r\n" +
+		"*3\r\n$4\r\nWAIT\r\n$1\r\n1\r\n$4\r\n1000\r\n"
+	for {
+		got, err := func() (string, error) {
+			conn, err := net.DialTimeout("tcp", master.Addr, time.Second)
+			if err != nil {
+				return "", err
+			}
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Now().Add(3 * time.Second))
+			if _, err := conn.Write([]byte(req)); err != nil {
+				return "", err
+			}
+			r := bufio.NewReader(conn)
+			if _, err := r.ReadString('\n'); err != nil { // +OK
+				return "", err
+			}
+			line, err := r.ReadString('\n')
+			return strings.TrimSpace(line), err
+		}()
+		if err == nil && got == ":1" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redistest: no replica of %s confirms writes: %q %v", master.Addr, got, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // waitClusterOK waits until CLUSTER INFO of s says cluster_state:ok.
